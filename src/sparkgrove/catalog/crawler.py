@@ -1,0 +1,348 @@
+"""The crawler: turn folders of files into catalog tables, partitions and versions.
+
+A folder that holds data files (directly or under Hive-style ``key=value`` folders) becomes one
+table; a folder holding only sub-folders of data becomes one table per sub-folder. A re-crawl
+reads only new or changed files, adds their partitions, and handles a changed schema by the
+schema-change policy: ``update`` makes a new table version, ``log`` keeps the table and reports.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from urllib.parse import unquote
+
+from sparkgrove.catalog.formats import BadRecord, FileScan, UnreadableFile, scan_file
+from sparkgrove.catalog.infer import NULL, finish, infer_text_type, widen
+from sparkgrove.errors import ConfigError, CrawlError
+from sparkgrove.names import check_name, sanitize_name
+from sparkgrove.store.catalog_store import CatalogStore, TableWrite
+from sparkgrove.store.entities import ColumnSpec, FileRecord, TableInfo
+
+SchemaPolicy = Literal["update", "log"]
+SCHEMA_POLICIES: tuple[str, ...] = ("update", "log")
+HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+ProgressFn = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """A file that was not cataloged, and why."""
+
+    path: str
+    reason: str
+
+    def to_dict(self) -> dict[str, str]:
+        """As a JSON-ready dict."""
+        return {"path": self.path, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class SchemaChange:
+    """How a re-crawl's schema differs from the table's current version."""
+
+    table: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    retyped: tuple[tuple[str, str, str], ...]
+    applied: bool
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return {"table": self.table, "added": list(self.added), "removed": list(self.removed),
+                "retyped": [list(r) for r in self.retyped], "applied": self.applied}
+
+
+@dataclass
+class CrawlReport:
+    """What a crawl did."""
+
+    tables: list[TableInfo] = field(default_factory=list)
+    new_files: int = 0
+    unchanged_files: int = 0
+    new_partitions: int = 0
+    records: int = 0
+    malformed: int = 0
+    rejects_file: str | None = None
+    problems: list[FileProblem] = field(default_factory=list)
+    schema_changes: list[SchemaChange] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return {
+            "tables": [t.to_dict() for t in self.tables],
+            "new_files": self.new_files,
+            "unchanged_files": self.unchanged_files,
+            "new_partitions": self.new_partitions,
+            "records": self.records,
+            "malformed": self.malformed,
+            "rejects_file": self.rejects_file,
+            "problems": [p.to_dict() for p in self.problems],
+            "schema_changes": [c.to_dict() for c in self.schema_changes],
+        }
+
+
+def _is_hidden(name: str) -> bool:
+    return name.startswith((".", "_"))
+
+
+def _partition_segment(name: str) -> tuple[str, str] | None:
+    key, sep, value = name.partition("=")
+    if not sep or not key:
+        return None
+    return key, unquote(value)
+
+
+def _data_files(folder: Path) -> list[Path]:
+    found: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
+        found.extend(Path(dirpath) / f for f in sorted(filenames) if not _is_hidden(f))
+    return found
+
+
+def _table_roots(root: Path) -> list[Path]:
+    """Folders under ``root`` that are tables (see the module docstring)."""
+    if root.is_file():
+        return [root]
+    entries = [e for e in sorted(root.iterdir()) if not _is_hidden(e.name)]
+    direct = any(e.is_file() or _partition_segment(e.name) for e in entries)
+    if direct:
+        return [root]
+    return [e for e in entries if e.is_dir() and _data_files(e)]
+
+
+@dataclass
+class _TableScan:
+    root: Path
+    name: str
+    scans: list[FileScan] = field(default_factory=list)
+    partition_keys: list[str] | None = None
+    partition_values: dict[Path, tuple[str, ...]] = field(default_factory=dict)
+
+
+def _partition_of(root: Path, path: Path) -> tuple[list[str], list[str]] | None:
+    rel = path.parent.relative_to(root) if root.is_dir() else Path()
+    keys, values = [], []
+    for part in rel.parts:
+        seg = _partition_segment(part)
+        if seg is None:
+            return None
+        keys.append(sanitize_name(seg[0]))
+        values.append(seg[1])
+    return keys, values
+
+
+def _partition_type(values: list[str]) -> str:
+    kind = NULL
+    for value in values:
+        if value != HIVE_DEFAULT_PARTITION:
+            kind = widen(kind, infer_text_type(value))
+    result = finish(kind)
+    return result if result in ("int", "bigint", "double", "date", "string", "boolean") else "string"
+
+
+def _merge_columns(base: list[tuple[str, str]], extra: list[tuple[str, str]], fmt: str
+                   ) -> list[tuple[str, str]] | None:
+    """Merge ``extra`` into ``base``; ``None`` if CSV columns conflict by position."""
+    merged = dict(base)
+    order = [n for n, _ in base]
+    if fmt == "csv":
+        names = [n for n, _ in extra]
+        short, long_ = (names, order) if len(names) <= len(order) else (order, names)
+        if long_[: len(short)] != short:
+            return None
+    for name, kind in extra:
+        if name in merged:
+            merged[name] = widen(merged[name], kind)
+        else:
+            merged[name] = kind
+            order.append(name)
+    return [(n, merged[n]) for n in order]
+
+
+def crawl_path(
+    store: CatalogStore,
+    path: str | Path,
+    database: str,
+    *,
+    table: str | None = None,
+    policy: str = "update",
+    rejects_dir: Path | None = None,
+    progress: ProgressFn | None = None,
+) -> CrawlReport:
+    """Crawl ``path`` into ``database`` and return what was found.
+
+    Files that cannot be read are reported in ``CrawlReport.problems`` with path and reason;
+    malformed records are counted and written to a JSON-lines file under ``rejects_dir``.
+    """
+    database = check_name(database, "database")
+    if policy not in SCHEMA_POLICIES:
+        raise ConfigError(f"The schema-change policy must be one of {', '.join(SCHEMA_POLICIES)};"
+                          f" got {policy!r}.")
+    root = Path(path).expanduser().resolve()
+    if not root.exists():
+        raise CrawlError(f"The path {root} does not exist; give a folder or file of data.")
+    roots = _table_roots(root)
+    if not roots:
+        raise CrawlError(f"No data files under {root} (hidden and _-prefixed files are skipped).")
+    if table is not None and len(roots) > 1:
+        raise ConfigError(
+            f"{root} holds {len(roots)} tables ({', '.join(r.name for r in roots)}); --table "
+            "names one table, so crawl one of these folders or leave --table out."
+        )
+    store.create_database(database)
+    report = CrawlReport()
+    bad_records: list[BadRecord] = []
+    for table_root in roots:
+        name = check_name(table, "table") if table else sanitize_name(
+            table_root.stem if table_root.is_file() else table_root.name)
+        _crawl_table(store, database, name, table_root, policy, report, bad_records, progress)
+    report.malformed = len(bad_records)
+    if bad_records and rejects_dir is not None:
+        rejects_dir.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = rejects_dir / f"crawl-{database}-{stamp}.jsonl"
+        staging = target.with_suffix(".tmp")
+        with staging.open("w", encoding="utf-8") as out:
+            for rec in bad_records:
+                out.write(json.dumps(rec.to_dict()) + "\n")
+        staging.replace(target)
+        report.rejects_file = str(target)
+    if not report.tables and report.problems:
+        reasons = "; ".join(f"{p.path}: {p.reason}" for p in report.problems[:5])
+        raise CrawlError(f"Nothing under {root} could be cataloged: {reasons}")
+    return report
+
+
+def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, policy: str,
+                 report: CrawlReport, bad_records: list[BadRecord],
+                 progress: ProgressFn | None) -> None:
+    existing = store.get_table(database, name) if store.has_table(database, name) else None
+    known = {f.path: f for f in store.files(database, name)} if existing else {}
+    files = [root] if root.is_file() else _data_files(root)
+    scan = _TableScan(root=root, name=name)
+    new_scans: list[tuple[FileScan, tuple[str, ...]]] = []
+    for file in files:
+        stat = file.stat()
+        seen = known.get(str(file))
+        if seen is not None and seen.size == stat.st_size and seen.mtime == stat.st_mtime:
+            report.unchanged_files += 1
+            continue
+        part = _partition_of(root, file)
+        if part is None:
+            report.problems.append(FileProblem(
+                str(file), "its folder is neither the table folder nor a key=value partition"))
+            continue
+        keys, values = part
+        expected = ([c.name for c in existing.partition_keys] if existing else scan.partition_keys)
+        if expected is None:
+            scan.partition_keys = keys
+        elif keys != expected:
+            report.problems.append(FileProblem(
+                str(file), f"partition folders {keys} differ from the table's {expected}"))
+            continue
+        if progress:
+            progress(f"reading {file}")
+        try:
+            found = scan_file(file)
+        except UnreadableFile as exc:
+            report.problems.append(FileProblem(str(file), str(exc)))
+            continue
+        new_scans.append((found, tuple(values)))
+    if not new_scans:
+        if existing is not None:
+            report.tables.append(existing)
+        return
+    fmt_counts = Counter(s.format for s, _ in new_scans)
+    fmt = existing.format if existing else fmt_counts.most_common(1)[0][0]
+    base: list[tuple[str, str]] = ([(c.name, c.type) for c in existing.columns]
+                                   if existing else [])
+    merged: list[tuple[str, str]] | None = list(base)
+    accepted: list[tuple[FileScan, tuple[str, ...]]] = []
+    props: dict[str, Any] = dict(existing.properties) if existing else {}
+    for found, values in new_scans:
+        if found.format != fmt:
+            report.problems.append(FileProblem(
+                str(found.path), f"{found.format} file in a {fmt} table; move it to its own folder"))
+            continue
+        if fmt == "csv" and props.get("delimiter") not in (None, found.properties["delimiter"]):
+            report.problems.append(FileProblem(
+                str(found.path), f"delimiter {found.properties['delimiter']!r} differs from the "
+                f"table's {props['delimiter']!r}"))
+            continue
+        candidate = _merge_columns(merged or [], found.columns, fmt)
+        if candidate is None:
+            report.problems.append(FileProblem(
+                str(found.path), "its columns differ from the table's by position "
+                f"({[c for c, _ in found.columns]} vs {[c for c, _ in merged or []]}); CSV "
+                "columns may only be appended at the end"))
+            continue
+        merged = candidate
+        for key in ("delimiter", "header", "nullValue"):
+            if key in found.properties:
+                props.setdefault(key, found.properties[key])
+        accepted.append((found, values))
+        bad_records.extend(found.bad_records)
+    if not accepted:
+        if existing is not None:
+            report.tables.append(existing)
+        return
+    keys = [c.name for c in existing.partition_keys] if existing else (scan.partition_keys or [])
+    all_values = [v for _, v in accepted]
+    key_types = []
+    for i, key in enumerate(keys):
+        old = {c.name: c.type for c in existing.partition_keys} if existing else {}
+        kind = _partition_type([v[i] for v in all_values])
+        key_types.append(ColumnSpec(key, widen(old[key], kind) if key in old else kind))
+    columns = tuple(ColumnSpec(n, k) for n, k in (merged or []))
+    new_version = True
+    if existing is not None and existing.columns != columns:
+        old = {c.name: c.type for c in existing.columns}
+        new = {c.name: c.type for c in columns}
+        change = SchemaChange(
+            table=f"{database}.{name}",
+            added=tuple(n for n in new if n not in old),
+            removed=tuple(n for n in old if n not in new),
+            retyped=tuple((n, old[n], new[n]) for n in new if n in old and old[n] != new[n]),
+            applied=policy == "update",
+        )
+        report.schema_changes.append(change)
+        if policy == "log":
+            new_version = False
+            columns = existing.columns
+    records = sum(f.records for f, _ in accepted)
+    malformed = sum(f.malformed for f, _ in accepted)
+    prev_records = int(props.get("recordCount", 0)) if existing else 0
+    prev_malformed = int(props.get("malformedCount", 0)) if existing else 0
+    replaced = [f for f, _ in accepted if str(f.path) in known]
+    prev_records -= sum(known[str(f.path)].records for f in replaced)
+    prev_malformed -= sum(known[str(f.path)].malformed for f in replaced)
+    props.update({
+        "classification": fmt,
+        "recordCount": str(prev_records + records),
+        "malformedCount": str(prev_malformed + malformed),
+    })
+    location = str(root)
+    partitions = tuple(
+        (values, str(root.joinpath(*[f"{k}={v}" for k, v in zip(keys, values, strict=True)])))
+        for values in sorted(set(all_values)) if keys
+    )
+    known_parts = ({p.values for p in store.partitions(database, name)} if existing else set())
+    report.new_partitions += sum(1 for v, _ in partitions if v not in known_parts)
+    file_records = tuple(
+        FileRecord(str(f.path), f.path.stat().st_size, f.path.stat().st_mtime, f.records,
+                   f.malformed) for f, _ in accepted)
+    info = store.save_table(TableWrite(
+        database=database, name=name, location=location, format=fmt, columns=columns,
+        partition_keys=tuple(key_types), properties=props, partitions=partitions,
+        files=file_records, new_version=new_version))
+    report.tables.append(info)
+    report.new_files += len(accepted)
+    report.records += records

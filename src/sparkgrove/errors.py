@@ -1,0 +1,109 @@
+"""The exceptions sparkgrove raises.
+
+Every error derives from one root, carries a stable ``code`` and maps to a process exit code
+(for the CLI) and an HTTP status (for the web apps)::
+
+    SparkgroveError
+    ├── ConfigError            bad settings or parameters (exit 2, HTTP 400)
+    ├── EnvironmentProblem     the machine lacks something, e.g. Java (exit 3, HTTP 500)
+    ├── NotFoundError          unknown database, table, column, model or version (exit 4, HTTP 404)
+    ├── AlreadyExistsError     a name that is taken (exit 5, HTTP 409)
+    ├── InvalidNameError       a name or path that breaks the naming rules (exit 2, HTTP 400)
+    ├── DataError              the data cannot be used as asked: empty table, label unfit (exit 6, HTTP 422)
+    ├── CrawlError             a crawl that found nothing usable (exit 6, HTTP 422)
+    └── ModelFormatError       a portable model file that cannot be read (exit 7, HTTP 422)
+
+Messages name the thing, the rule it broke, the value, and the fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+
+
+class SparkgroveError(Exception):
+    """Root of every sparkgrove error."""
+
+    code = "error"
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class ConfigError(SparkgroveError):
+    """A setting or a parameter has a value that is not allowed."""
+
+    code = "config"
+    exit_code = 2
+    http_status = 400
+
+
+class InvalidNameError(ConfigError):
+    """A database, table, column or model name that breaks the naming rules."""
+
+    code = "invalid_name"
+
+
+class EnvironmentProblem(SparkgroveError):
+    """Something the machine must provide is missing (for example Java 17+)."""
+
+    code = "environment"
+    exit_code = 3
+
+
+class NotFoundError(SparkgroveError):
+    """A named thing does not exist."""
+
+    code = "not_found"
+    exit_code = 4
+    http_status = 404
+
+
+class AlreadyExistsError(SparkgroveError):
+    """A name that is already taken."""
+
+    code = "already_exists"
+    exit_code = 5
+    http_status = 409
+
+
+class DataError(SparkgroveError):
+    """The data cannot be used as asked (empty table, unfit label, too many categories)."""
+
+    code = "data"
+    exit_code = 6
+    http_status = 422
+
+
+class CrawlError(DataError):
+    """A crawl found nothing it could catalog."""
+
+    code = "crawl"
+
+
+class ModelFormatError(SparkgroveError):
+    """A portable model document that cannot be read."""
+
+    code = "model_format"
+    exit_code = 7
+    http_status = 422
+
+
+def suggest(name: str, choices: Iterable[str], what: str) -> str:
+    """Say which ``choices`` exist, nearest to ``name`` first, for an error message."""
+    options = sorted(set(choices))
+    if not options:
+        return f"no {what} exists yet"
+    near = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
+    rest = [o for o in options if o not in near]
+    ordered = near + rest
+    shown = ", ".join(ordered[:10]) + (" ..." if len(ordered) > 10 else "")
+    prefix = f"did you mean {near[0]}? " if near else ""
+    return f"{prefix}{what} that exist: {shown}"

@@ -1,0 +1,143 @@
+"""Where sparkgrove keeps its things and which Spark it talks to.
+
+Settings are resolved from four sources; a later source wins over an earlier one:
+
+1. defaults (``DEFAULT_*`` below);
+2. ``sparkgrove.toml`` in the current folder (or the file named by ``SPARKGROVE_CONFIG``);
+3. environment variables ``SPARKGROVE_WORKSPACE``, ``SPARKGROVE_CATALOG_URL``,
+   ``SPARKGROVE_SPARK_MASTER``;
+4. command-line flags (``--workspace``, ``--catalog-url``, ``--master``) or keyword arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sparkgrove.errors import ConfigError
+
+DEFAULT_WORKSPACE = "sparkgrove-workspace"
+DEFAULT_SPARK_MASTER = "local[*]"
+DEFAULT_CONFIG_FILE = "sparkgrove.toml"
+ENV_PREFIX = "SPARKGROVE_"
+_KEYS = ("workspace", "catalog_url", "spark_master")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings: the workspace folder, the catalog database URL and the Spark target."""
+
+    workspace: Path
+    catalog_url: str
+    spark_master: str = DEFAULT_SPARK_MASTER
+    spark_conf: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def warehouse(self) -> Path:
+        """Folder holding table data written by sparkgrove."""
+        return self.workspace / "warehouse"
+
+    @property
+    def models_dir(self) -> Path:
+        """Folder holding model artifacts, one sub-folder per model version."""
+        return self.workspace / "models"
+
+    @property
+    def staging(self) -> Path:
+        """Scratch folder on the workspace's file system, for write-then-rename commits."""
+        return self.workspace / "staging"
+
+    @property
+    def rejects(self) -> Path:
+        """Folder where malformed records are kept aside."""
+        return self.workspace / "rejects"
+
+    @property
+    def logs(self) -> Path:
+        """Folder for logs."""
+        return self.workspace / "logs"
+
+    def ensure_dirs(self) -> None:
+        """Create the workspace's folders."""
+        for folder in (self.workspace, self.warehouse, self.models_dir, self.staging,
+                       self.rejects, self.logs):
+            folder.mkdir(parents=True, exist_ok=True)
+
+    def with_overrides(self, **values: Any) -> Settings:
+        """A copy with some fields replaced (``None`` values are ignored)."""
+        given = {k: v for k, v in values.items() if v is not None}
+        return replace(self, **given)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            data = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}. Fix the file or remove it.") from exc
+    section = data.get("sparkgrove", data)
+    if not isinstance(section, dict):
+        raise ConfigError(f"{path}: [sparkgrove] must be a table of settings.")
+    unknown = sorted(set(section) - {*_KEYS, "spark"})
+    if unknown:
+        raise ConfigError(
+            f"{path}: unknown setting(s) {', '.join(unknown)}; allowed: {', '.join(_KEYS)}, spark."
+        )
+    return section
+
+
+def load_settings(
+    *,
+    workspace: str | Path | None = None,
+    catalog_url: str | None = None,
+    spark_master: str | None = None,
+    config_file: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> Settings:
+    """Resolve settings from defaults, ``sparkgrove.toml``, environment and arguments."""
+    env = os.environ if environ is None else environ
+    base = Path.cwd() if cwd is None else cwd
+    values: dict[str, Any] = {
+        "workspace": DEFAULT_WORKSPACE,
+        "catalog_url": None,
+        "spark_master": DEFAULT_SPARK_MASTER,
+    }
+    spark_conf: dict[str, str] = {}
+    config_base = base
+    config_path = Path(config_file or env.get(ENV_PREFIX + "CONFIG") or base / DEFAULT_CONFIG_FILE)
+    if not config_path.is_absolute():
+        config_path = base / config_path
+    if config_path.exists():
+        section = _read_toml(config_path)
+        config_base = config_path.parent
+        for key in _KEYS:
+            if key in section:
+                values[key] = section[key]
+        spark_conf = {str(k): str(v) for k, v in dict(section.get("spark", {})).items()}
+    elif config_file is not None:
+        raise ConfigError(f"The config file {config_path} does not exist.")
+    for key in _KEYS:
+        env_value = env.get(ENV_PREFIX + key.upper())
+        if env_value:
+            values[key] = env_value
+            if key == "workspace":
+                config_base = base
+    for key, given in (("workspace", workspace), ("catalog_url", catalog_url),
+                       ("spark_master", spark_master)):
+        if given is not None:
+            values[key] = given
+            if key == "workspace":
+                config_base = base
+    ws = Path(values["workspace"]).expanduser()
+    if not ws.is_absolute():
+        ws = (config_base / ws).resolve()
+    url = values["catalog_url"] or f"sqlite:///{ws / 'catalog.db'}"
+    master = str(values["spark_master"]).strip()
+    if not master:
+        raise ConfigError("spark_master is empty: use local[*], local[N] or spark://HOST:PORT.")
+    return Settings(workspace=ws, catalog_url=url, spark_master=master, spark_conf=spark_conf)

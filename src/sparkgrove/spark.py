@@ -1,0 +1,173 @@
+"""The one place sparkgrove reaches Spark: sessions for a target, and catalog tables in Spark SQL.
+
+Every session built here has the workspace's catalog tables registered under their names, so
+``spark.table("db.t")`` and ``SELECT ... FROM db.t`` work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sparkgrove.errors import DataError
+from sparkgrove.java import check_java
+from sparkgrove.settings import Settings
+from sparkgrove.store.entities import ColumnSpec, TableInfo
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
+
+    from sparkgrove.catalog.api import Catalog
+
+CORRUPT_COLUMN = "_corrupt_record"
+DEFAULT_SPARK_CONF: Mapping[str, str] = {
+    "spark.ui.enabled": "false",
+    "spark.ui.showConsoleProgress": "false",
+    "spark.driver.bindAddress": "127.0.0.1",
+    "spark.driver.host": "127.0.0.1",
+    "spark.sql.catalogImplementation": "in-memory",
+    "spark.sql.session.timeZone": "UTC",
+    "spark.sql.execution.arrow.pyspark.enabled": "true",
+    "spark.sql.shuffle.partitions": "8",
+}
+
+
+def build_session(settings: Settings, *, app_name: str = "sparkgrove",
+                  conf: Mapping[str, str] | None = None,
+                  catalog: Catalog | None = None) -> SparkSession:
+    """A SparkSession for ``settings.spark_master`` with the catalog's tables registered.
+
+    An already running session in this process is reused (Spark allows one per process).
+    """
+    check_java()
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
+    merged = {**DEFAULT_SPARK_CONF,
+              "spark.sql.warehouse.dir": str(settings.workspace / "spark-warehouse"),
+              **dict(settings.spark_conf), **dict(conf or {})}
+    for key, value in merged.items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    if catalog is not None:
+        register_tables(spark, catalog)
+    return spark
+
+
+def spark_schema(columns: tuple[ColumnSpec, ...], *, corrupt: bool = False) -> StructType:
+    """The Spark schema of ``columns`` (plus the corrupt-record column when asked)."""
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    ddl = ", ".join(f"`{c.name.replace('`', '')}` {c.type}" for c in columns)
+    schema = StructType.fromDDL(ddl) if ddl else StructType([])
+    if corrupt:
+        schema = schema.add(StructField(CORRUPT_COLUMN, StringType(), True))
+    return schema
+
+
+def read_options(table: TableInfo) -> dict[str, str]:
+    """Spark reader options that match how the crawler read the table's files."""
+    props = table.properties
+    if table.format == "csv":
+        options = {"header": props.get("header", "true"), "sep": props.get("delimiter", ","),
+                   "quote": '"', "escape": '"', "mode": "PERMISSIVE"}
+        if "nullValue" in props:
+            options["nullValue"] = props["nullValue"]
+        return options
+    if table.format == "json":
+        return {"mode": "PERMISSIVE"}
+    return {}
+
+
+def register_tables(spark: SparkSession, catalog: Catalog) -> list[str]:
+    """Make every catalog table queryable by ``db.table`` in ``spark``; return their names."""
+    registered: list[str] = []
+    for table in catalog.tables():
+        register_table(spark, table)
+        registered.append(table.qualified_name)
+    return registered
+
+
+def register_table(spark: SparkSession, table: TableInfo) -> None:
+    """Register (or refresh) one catalog table in Spark's session catalog."""
+    # Names were validated by sparkgrove.names (letters, digits, underscores) when stored.
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS `{table.database}`")
+    name = f"`{table.database}`.`{table.name}`"
+    spark.sql(f"DROP TABLE IF EXISTS {name}")
+    options = {k: v for k, v in read_options(table).items() if k != "mode"}
+    spark.catalog.createTable(
+        f"{table.database}.{table.name}", path=table.location, source=table.format,
+        schema=spark_schema(table.all_columns), **options,
+    )
+
+
+@dataclass
+class TableRead:
+    """A table read for sparkgrove's own work: the good rows and what was kept aside."""
+
+    frame: DataFrame
+    malformed: int
+    rejects_path: str | None
+
+
+def read_table(spark: SparkSession, catalog: Catalog, qualified: str, *,
+               version: int | None = None, rejects_label: str = "read") -> TableRead:
+    """Read ``db.table`` (at ``version``) with malformed rows counted and written aside.
+
+    CSV files are read with the schema of the table version they were crawled under, so a
+    table whose columns were appended to reads its older files without calling them malformed.
+    """
+    from pyspark.sql import functions as F
+
+    table = catalog.table(qualified, version)
+    options = read_options(table)
+    corrupt = table.format in ("csv", "json")
+    files = catalog.files(qualified)
+    versions = sorted({f.version for f in files})
+    frames: list[DataFrame] = []
+    if table.format == "csv" and len(versions) > 1:
+        for ver in versions:
+            shape = catalog.table(qualified, ver) if ver != table.version else table
+            paths = [f.path for f in files if f.version == ver]
+            frames.append(spark.read.format("csv").schema(
+                spark_schema(shape.all_columns, corrupt=True)).options(
+                basePath=table.location, **read_options(shape)).load(paths))
+    else:
+        frames.append(spark.read.format(table.format).schema(
+            spark_schema(table.all_columns, corrupt=corrupt)).options(**options).load(
+            table.location))
+    frame = frames[0]
+    for other in frames[1:]:
+        frame = frame.unionByName(other, allowMissingColumns=True)
+    wanted = [F.col(f"`{c.name}`").cast(c.type).alias(c.name) for c in table.all_columns]
+    if not corrupt:
+        return TableRead(frame.select(*wanted), 0, None)
+    frame = frame.cache()
+    bad = frame.filter(F.col(CORRUPT_COLUMN).isNotNull())
+    malformed = bad.count()
+    rejects_path = None
+    if malformed:
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
+        target = catalog.settings.rejects / f"{rejects_label}-{table.database}-{table.name}-{stamp}"
+        bad.select(F.lit(qualified).alias("table"), F.col(CORRUPT_COLUMN).alias("record"),
+                   F.lit("does not match the table's columns or types").alias("reason")
+                   ).coalesce(1).write.mode("errorifexists").json(str(target))
+        rejects_path = str(target)
+    good = frame.filter(F.col(CORRUPT_COLUMN).isNull()).select(*wanted)
+    return TableRead(good, malformed, rejects_path)
+
+
+def require_rows(count: int, what: str, fix: str) -> None:
+    """Raise :class:`DataError` when ``count`` is zero."""
+    if count == 0:
+        raise DataError(f"{what} has no rows; {fix}.")
+
+
+def spark_version(spark: SparkSession) -> str:
+    """The running Spark's version string."""
+    version: Any = spark.version
+    return str(version)
