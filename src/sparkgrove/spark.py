@@ -7,6 +7,8 @@ Every session built here has the workspace's catalog tables registered under the
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -45,6 +47,8 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
     check_java()
     from pyspark.sql import SparkSession
 
+    # Python workers must import sparkgrove: run them on this interpreter unless told otherwise.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
     merged = {**DEFAULT_SPARK_CONF,
               "spark.sql.warehouse.dir": str(settings.workspace / "spark-warehouse"),

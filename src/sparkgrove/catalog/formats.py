@@ -26,6 +26,7 @@ from sparkgrove.names import sanitize_name
 
 SAMPLE_ROWS = 1000
 """Rows whose values decide a CSV file's column types; later rows may only widen numbers."""
+STRAY_SHARE = 0.02
 DELIMITERS = ",\t;|"
 CSV_SUFFIXES = {".csv", ".tsv", ".txt", ".psv"}
 JSON_SUFFIXES = {".json", ".jsonl", ".ndjson"}
@@ -156,6 +157,26 @@ def _header_names(first: list[str], header: bool) -> list[str]:
     return names
 
 
+def _sample_types(rows: list[tuple[int, list[str]]], width: int) -> list[str]:
+    """Each column's type over the sample: a few stray texts in an otherwise typed column
+    (at most ``STRAY_SHARE`` of its values) leave it typed, and their rows count as malformed."""
+    found: list[Counter[str]] = [Counter() for _ in range(width)]
+    for _, row in rows:
+        if len(row) == width:
+            for i, value in enumerate(row):
+                found[i][infer_text_type(value)] += 1
+    kinds = []
+    for counts in found:
+        typed = {k: n for k, n in counts.items() if k not in (NULL, "string")}
+        strays = counts.get("string", 0)
+        present = strays + sum(typed.values())
+        kind = widen_list(list(typed))
+        if strays and (kind == NULL or kind == "string" or strays > STRAY_SHARE * present):
+            kind = "string"
+        kinds.append(kind)
+    return kinds
+
+
 def _scan_csv(path: Path) -> FileScan:
     text = _read_text(path)
     if not text.strip():
@@ -173,13 +194,8 @@ def _scan_csv(path: Path) -> FileScan:
     names = _header_names(first, header)
     data = rows[1:] if header else rows
     width = len(names)
-    kinds = [NULL] * width
+    kinds = _sample_types(data[:SAMPLE_ROWS], width)
     nulls: Counter[str] = Counter()
-    for _, row in data[:SAMPLE_ROWS]:
-        if len(row) != width:
-            continue
-        for i, value in enumerate(row):
-            kinds[i] = widen(kinds[i], infer_text_type(value))
     bad: list[BadRecord] = []
     good = 0
     for line, row in data:

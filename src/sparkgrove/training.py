@@ -1,0 +1,186 @@
+"""Training a decision tree on a catalog table: read, featurise, split, fit, evaluate, register."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sparkgrove.catalog.api import Catalog
+from sparkgrove.errors import ConfigError, DataError
+from sparkgrove.spark import read_table, spark_version
+from sparkgrove.store.entities import ModelVersion
+from sparkgrove.trees.evaluate import evaluate_predictions
+from sparkgrove.trees.features import MAX_CLASSES, choose_task, plan_features
+from sparkgrove.trees.mllib import LABEL_COL, WEIGHT_COL, fit_pipeline, index_label
+from sparkgrove.trees.model import TreeModel
+from sparkgrove.trees.params import TreeParams
+from sparkgrove.workspace import Workspace
+
+DEFAULT_TEST_FRACTION = 0.2
+DEFAULT_SEED = 42
+ProgressFn = Callable[[str], None]
+
+
+@dataclass
+class TrainResult:
+    """What a training run produced."""
+
+    model_version: ModelVersion
+    tree_model: TreeModel
+    metrics: dict[str, Any]
+    counts: dict[str, int]
+    importances: dict[str, float]
+    skipped_features: list[tuple[str, str]] = field(default_factory=list)
+    rejects_path: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return {
+            "model": self.model_version.to_dict(),
+            "metrics": self.metrics,
+            "counts": self.counts,
+            "feature_importances": self.importances,
+            "skipped_features": [{"column": c, "reason": r} for c, r in self.skipped_features],
+            "rejects_path": self.rejects_path,
+        }
+
+
+def _sorted_classes(values: Sequence[Any]) -> tuple[str, ...]:
+    texts = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
+    try:
+        return tuple(sorted(texts, key=float))
+    except ValueError:
+        return tuple(sorted(texts))
+
+
+def train_table(
+    workspace: Workspace,
+    table_name: str,
+    *,
+    label: str,
+    features: Sequence[str] | None = None,
+    task: str | None = None,
+    params: TreeParams | None = None,
+    test_fraction: float = DEFAULT_TEST_FRACTION,
+    seed: int = DEFAULT_SEED,
+    model_name: str | None = None,
+    engine: str = "spark",
+    progress: ProgressFn | None = None,
+) -> TrainResult:
+    """Train on ``db.table`` and register a new version of ``model_name``.
+
+    Rows with a missing label are dropped and counted; malformed rows are counted and kept
+    aside; numeric features' missing values are filled with the training rows' median; string
+    and boolean columns are categorical, with unseen and missing categories sharing one bucket.
+    """
+    from pyspark.sql import functions as F
+
+    say = progress or (lambda _m: None)
+    params = params or TreeParams(seed=seed)
+    if params.seed is None:
+        params = TreeParams(**{**params.to_dict(), "seed": seed})
+    if engine != "spark":
+        raise ConfigError(f"The engine must be 'spark' in this version; got {engine!r}.")
+    if not 0.0 < test_fraction < 1.0:
+        raise ConfigError(f"--test-fraction must be between 0 and 1 (exclusive); got "
+                          f"{test_fraction}.")
+    catalog: Catalog = workspace.catalog
+    table = catalog.table(table_name)
+    wanted = [label, *(features or [])] + ([params.weight_col] if params.weight_col else [])
+    catalog.check_columns(table, wanted)
+    plan = plan_features(table.all_columns, label, features, params.weight_col)
+    label_spec = next(c for c in table.all_columns if c.name == label)
+
+    spark = workspace.spark
+    say(f"reading {table.qualified_name}")
+    read = read_table(spark, catalog, table.qualified_name, rejects_label="train")
+    cols = [name for name, _ in plan.features] + [label]
+    frame = read.frame.select(*[F.col(f"`{c}`") for c in cols] + (
+        [F.col(f"`{params.weight_col}`").cast("double").alias(WEIGHT_COL)]
+        if params.weight_col else []))
+    label_col = F.col(f"`{label}`")
+    usable = label_col.isNotNull()
+    if label_spec.type in ("float", "double"):
+        usable = usable & ~F.isnan(label_col)
+    frame = frame.cache()
+    total = frame.count()
+    if total == 0:
+        raise DataError(f"Table {table.qualified_name} has no readable rows "
+                        f"({read.malformed} malformed); crawl data into it first.")
+    labelled = frame.filter(usable)
+    distinct = [r[0] for r in labelled.select(label_col).distinct().limit(MAX_CLASSES + 1)
+                .collect()]
+    labelled_rows = labelled.count()
+    if labelled_rows == 0:
+        raise DataError(f"Every row of {table.qualified_name} lacks the label {label!r}; "
+                        "choose a label column that has values.")
+    task = choose_task(label_spec, task, len(distinct))
+    params.check(task)
+    classes = _sorted_classes(distinct) if task == "classification" else ()
+    labelled = index_label(labelled, label, task, classes)
+    train, test = labelled.randomSplit([1.0 - test_fraction, test_fraction], seed=seed)
+    train = train.cache()
+    train_rows, test_rows = train.count(), test.count()
+    if test_rows == 0 or train_rows == 0:
+        raise DataError(f"The split left {train_rows} training and {test_rows} test rows of "
+                        f"{labelled_rows}; change --test-fraction or add data.")
+    _check_features(train, plan.features, params)
+
+    workdir = workspace.settings.staging / f"train-{uuid.uuid4().hex}"
+    try:
+        say(f"fitting an MLlib decision tree ({task}, maxDepth={params.max_depth})")
+        fit = fit_pipeline(train, features=plan.features, label=label, task=task,
+                           classes=classes, params=params, workdir=workdir / "mllib")
+        say("evaluating on the held-out rows")
+        scored = fit.pipeline.transform(test)
+        metrics = evaluate_predictions(scored, task=task, label_col=LABEL_COL, classes=classes,
+                                       weight_col=WEIGHT_COL if params.weight_col else None)
+        importances = dict(zip([n for n, _ in plan.features],
+                               fit.tree_model.feature_importances, strict=True))
+        counts = {"rows_read": total, "rows_malformed": read.malformed,
+                  "rows_missing_label": total - labelled_rows, "rows_train": train_rows,
+                  "rows_test": test_rows}
+        lineage = {"table": table.qualified_name, "table_version": table.version,
+                   "location": table.location, **counts,
+                   "trained_at": dt.datetime.now(dt.UTC).isoformat(),
+                   "spark_version": spark_version(spark),
+                   "spark_master": workspace.settings.spark_master}
+        all_params = {"label": label, "task": task,
+                      "features": [n for n, _ in plan.features],
+                      "test_fraction": test_fraction, "seed": seed, **params.to_dict()}
+        fit.tree_model.metadata.update({"model_params": all_params})
+        say("registering the model")
+        version = workspace.registry.register(
+            model_name or table.name, engine="spark", task=task, params=all_params,
+            metrics=metrics, lineage=lineage, tree_model=fit.tree_model,
+            mllib_dir=workdir / "mllib")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        frame.unpersist()
+        train.unpersist()
+    return TrainResult(version, fit.tree_model, metrics, counts, importances,
+                       list(plan.skipped), read.rejects_path)
+
+
+def _check_features(train: Any, features: Sequence[tuple[str, str]], params: TreeParams) -> None:
+    """Refuse categorical columns with more categories than maxBins, and empty numeric columns."""
+    from pyspark.sql import functions as F
+
+    aggs = []
+    for name, kind in features:
+        column = F.col(f"`{name}`")
+        aggs.append(F.countDistinct(column) if kind == "categorical" else F.count(column))
+    row = train.agg(*aggs).collect()[0]
+    for (name, kind), value in zip(features, row, strict=True):
+        if kind == "categorical" and value + 1 > params.max_bins:
+            raise DataError(
+                f"Column {name!r} has {value} categories (plus one bucket for unseen values), "
+                f"more than maxBins={params.max_bins}: raise --max-bins to at least {value + 1}, "
+                "or leave the column out with --features.")
+        if kind == "numeric" and value == 0:
+            raise DataError(f"Column {name!r} has no values in the training rows; leave it out "
+                            "with --features.")

@@ -1,0 +1,329 @@
+"""The portable ``TreeModel``: flat node arrays plus feature and label specs, as versioned JSON.
+
+It predicts with numpy alone. Both engines (MLlib, and the local engine) produce it; serving,
+rendering, batch scoring and the registry use it. A forest is a list of trees whose leaf values
+are averaged, as MLlib averages the normalised class probabilities of its trees.
+
+Encoding of inputs, the same rules as the training pipeline that made the model:
+
+* a numeric feature's missing value (None/NaN) becomes ``fill_value`` when the feature has one
+  (the training median), else follows the split's ``missing_left`` direction;
+* a categorical feature's value is looked up in ``categories``; unseen or missing values take
+  index ``len(categories)``, the bucket MLlib's ``handleInvalid="keep"`` uses.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from sparkgrove.errors import DataError, ModelFormatError
+
+FORMAT_NAME = "sparkgrove.tree_model"
+FORMAT_VERSION = 1
+LEAF = -1
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """One input column: ``numeric`` or ``categorical`` (with its category values)."""
+
+    name: str
+    kind: str
+    categories: tuple[str, ...] = ()
+    fill_value: float | None = None
+
+    @property
+    def arity(self) -> int:
+        """Number of category indices, including the unseen/missing bucket."""
+        return len(self.categories) + 1
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        out: dict[str, Any] = {"name": self.name, "kind": self.kind}
+        if self.kind == "categorical":
+            out["categories"] = list(self.categories)
+        if self.fill_value is not None:
+            out["fill_value"] = self.fill_value
+        return out
+
+
+@dataclass(frozen=True)
+class LabelSpec:
+    """The label: its column, the task, and for classification its classes in index order."""
+
+    name: str
+    task: str
+    classes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return {"name": self.name, "task": self.task, "classes": list(self.classes)}
+
+
+@dataclass
+class Tree:
+    """One tree as flat arrays; node 0 is the root, leaves have ``feature == -1``.
+
+    ``left_categories[i]`` holds the category indices sent left by a categorical split
+    (``None`` for a threshold split, where ``x <= threshold`` goes left).
+    ``value[i]`` holds class probabilities (classification) or ``[prediction]`` (regression).
+    """
+
+    feature: IntArray
+    threshold: FloatArray
+    left_categories: list[tuple[int, ...] | None]
+    left: IntArray
+    right: IntArray
+    missing_left: npt.NDArray[np.bool_]
+    value: FloatArray
+    impurity: FloatArray
+    count: FloatArray
+    gain: FloatArray
+
+    @property
+    def n_nodes(self) -> int:
+        """Number of nodes."""
+        return int(self.feature.shape[0])
+
+    @property
+    def depth(self) -> int:
+        """Depth of the deepest leaf (a lone root has depth 0)."""
+        depth = np.zeros(self.n_nodes, dtype=np.int64)
+        for node in range(self.n_nodes):
+            if self.feature[node] != LEAF:
+                depth[self.left[node]] = depth[node] + 1
+                depth[self.right[node]] = depth[node] + 1
+        return int(depth.max(initial=0))
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict (NaN thresholds written as null)."""
+        return {
+            "feature": self.feature.tolist(),
+            "threshold": [None if math.isnan(t) else t for t in self.threshold.tolist()],
+            "left_categories": [None if c is None else list(c) for c in self.left_categories],
+            "left": self.left.tolist(),
+            "right": self.right.tolist(),
+            "missing_left": self.missing_left.tolist(),
+            "value": self.value.tolist(),
+            "impurity": self.impurity.tolist(),
+            "count": self.count.tolist(),
+            "gain": self.gain.tolist(),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Tree:
+        """Read what :meth:`to_dict` wrote."""
+        return cls(
+            feature=np.asarray(data["feature"], dtype=np.int64),
+            threshold=np.asarray([math.nan if t is None else t for t in data["threshold"]],
+                                 dtype=np.float64),
+            left_categories=[None if c is None else tuple(int(i) for i in c)
+                             for c in data["left_categories"]],
+            left=np.asarray(data["left"], dtype=np.int64),
+            right=np.asarray(data["right"], dtype=np.int64),
+            missing_left=np.asarray(data["missing_left"], dtype=bool),
+            value=np.asarray(data["value"], dtype=np.float64).reshape(len(data["feature"]), -1),
+            impurity=np.asarray(data["impurity"], dtype=np.float64),
+            count=np.asarray(data["count"], dtype=np.float64),
+            gain=np.asarray(data["gain"], dtype=np.float64),
+        )
+
+
+@dataclass
+class TreeModel:
+    """A fitted tree or forest that predicts with numpy alone."""
+
+    features: tuple[FeatureSpec, ...]
+    label: LabelSpec
+    trees: list[Tree]
+    feature_importances: tuple[float, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def task(self) -> str:
+        """``classification`` or ``regression``."""
+        return self.label.task
+
+    @property
+    def feature_names(self) -> list[str]:
+        """Input column names in model order."""
+        return [f.name for f in self.features]
+
+    # ---- encoding -----------------------------------------------------------------------
+    def encode(self, data: Any) -> FloatArray:
+        """Turn a mapping of columns (dict, pandas DataFrame, Arrow table) into model inputs."""
+        columns = _columns_of(data)
+        missing = [f.name for f in self.features if f.name not in columns]
+        if missing:
+            raise DataError(
+                f"The input lacks column(s) {', '.join(missing)} that the model needs; it needs "
+                f"{', '.join(self.feature_names)}."
+            )
+        n_rows = len(columns[self.features[0].name]) if self.features else 0
+        out = np.empty((n_rows, len(self.features)), dtype=np.float64)
+        for j, spec in enumerate(self.features):
+            raw = columns[spec.name]
+            if spec.kind == "categorical":
+                lookup = {c: i for i, c in enumerate(spec.categories)}
+                unknown = len(spec.categories)
+                out[:, j] = [lookup.get(_category_text(v), unknown) for v in raw]
+            else:
+                values = _as_float(raw, spec.name)
+                if spec.fill_value is not None:
+                    values = np.where(np.isnan(values), spec.fill_value, values)
+                out[:, j] = values
+        return out
+
+    # ---- prediction ---------------------------------------------------------------------
+    def _leaf_values(self, x: FloatArray) -> FloatArray:
+        total: FloatArray | None = None
+        for tree in self.trees:
+            leaves = _apply(tree, x, self.features)
+            values = tree.value[leaves]
+            total = values if total is None else total + values
+        assert total is not None, "a TreeModel has at least one tree"
+        return total / len(self.trees)
+
+    def predict_proba(self, data: Any) -> FloatArray:
+        """Class probabilities, columns in ``label.classes`` order (classification only)."""
+        if self.task != "classification":
+            raise DataError("predict_proba is for classification models; use predict.")
+        probs = self._leaf_values(self.encode(data))
+        sums = probs.sum(axis=1, keepdims=True)
+        result: FloatArray = np.divide(probs, sums, out=np.zeros_like(probs), where=sums > 0)
+        return result
+
+    def predict_index(self, data: Any) -> npt.NDArray[np.float64]:
+        """Predicted class index (classification) or value (regression), as MLlib gives it."""
+        values = self._leaf_values(self.encode(data))
+        if self.task == "classification":
+            return np.argmax(values, axis=1).astype(np.float64)
+        return values[:, 0].copy()
+
+    def predict(self, data: Any) -> npt.NDArray[Any]:
+        """Predicted class names (classification) or values (regression)."""
+        index = self.predict_index(data)
+        if self.task == "classification":
+            classes = np.asarray(self.label.classes, dtype=object)
+            return classes[index.astype(np.int64)]
+        return index
+
+    # ---- persistence --------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """The versioned JSON document."""
+        return {
+            "format": FORMAT_NAME,
+            "format_version": FORMAT_VERSION,
+            "features": [f.to_dict() for f in self.features],
+            "label": self.label.to_dict(),
+            "trees": [t.to_dict() for t in self.trees],
+            "feature_importances": list(self.feature_importances),
+            "metadata": self.metadata,
+        }
+
+    def to_json(self) -> str:
+        """The model as JSON text."""
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model to ``path`` (atomically: a temporary file, then a rename)."""
+        target = Path(path)
+        tmp = target.with_name(target.name + ".tmp")
+        tmp.write_text(self.to_json(), encoding="utf-8")
+        tmp.replace(target)
+        return target
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> TreeModel:
+        """Read a document written by :meth:`to_dict`."""
+        if data.get("format") != FORMAT_NAME:
+            raise ModelFormatError(f"Not a sparkgrove tree model (format={data.get('format')!r}).")
+        version = data.get("format_version")
+        if not isinstance(version, int) or version > FORMAT_VERSION:
+            raise ModelFormatError(
+                f"Tree model format version {version} is newer than this sparkgrove reads "
+                f"({FORMAT_VERSION}); upgrade sparkgrove.")
+        try:
+            return cls(
+                features=tuple(FeatureSpec(f["name"], f["kind"], tuple(f.get("categories", ())),
+                                           f.get("fill_value")) for f in data["features"]),
+                label=LabelSpec(data["label"]["name"], data["label"]["task"],
+                                tuple(data["label"].get("classes", ()))),
+                trees=[Tree.from_dict(t) for t in data["trees"]],
+                feature_importances=tuple(data.get("feature_importances", ())),
+                metadata=dict(data.get("metadata", {})),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelFormatError(f"The tree model document is incomplete: {exc!r}.") from exc
+
+    @classmethod
+    def load(cls, path: str | Path) -> TreeModel:
+        """Read a model file."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ModelFormatError(f"Cannot read the tree model at {path}: {exc}.") from exc
+        return cls.from_dict(data)
+
+
+def _columns_of(data: Any) -> Mapping[str, Sequence[Any]]:
+    if isinstance(data, Mapping):
+        return data
+    if hasattr(data, "to_pydict") and hasattr(data, "column_names"):  # pyarrow Table/RecordBatch
+        return {name: data.column(name).to_numpy(zero_copy_only=False)
+                for name in data.column_names}
+    if hasattr(data, "columns") and hasattr(data, "__getitem__"):  # pandas DataFrame
+        return {str(c): data[c].to_numpy() for c in data.columns}
+    raise DataError("Give the input as a dict of columns, a pandas DataFrame or an Arrow table.")
+
+
+def _category_text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if isinstance(value, bool | np.bool_):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _as_float(raw: Sequence[Any], name: str) -> FloatArray:
+    try:
+        return np.asarray([math.nan if v is None else v for v in raw], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise DataError(f"Column {name!r} must be numeric for this model: {exc}.") from exc
+
+
+def _apply(tree: Tree, x: FloatArray, features: Sequence[FeatureSpec]) -> IntArray:
+    """Leaf index reached by each row."""
+    n_nodes = tree.n_nodes
+    width = max([f.arity for f in features if f.kind == "categorical"], default=1)
+    goes_left = np.zeros((n_nodes, width + 1), dtype=bool)
+    is_cat = np.zeros(n_nodes, dtype=bool)
+    for node, cats in enumerate(tree.left_categories):
+        if cats is not None:
+            is_cat[node] = True
+            goes_left[node, list(cats)] = True
+    node_of = np.zeros(x.shape[0], dtype=np.int64)
+    active = np.nonzero(tree.feature[node_of] != LEAF)[0]
+    while active.size:
+        nodes = node_of[active]
+        values = x[active, tree.feature[nodes]]
+        missing = np.isnan(values)
+        left = np.where(missing, tree.missing_left[nodes], values <= tree.threshold[nodes])
+        cat_rows = is_cat[nodes]
+        if cat_rows.any():
+            idx = np.where(missing, width, values).astype(np.int64)
+            idx = np.clip(idx, 0, width)
+            left = np.where(cat_rows, goes_left[nodes, idx], left)
+        node_of[active] = np.where(left, tree.left[nodes], tree.right[nodes])
+        active = active[tree.feature[node_of[active]] != LEAF]
+    return node_of
