@@ -1,0 +1,1 @@
+"""The ``sparkgrove`` command line: a thin Typer layer over the library."""

@@ -1,0 +1,88 @@
+"""``sparkgrove catalog``: databases, tables, versions and partitions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from sparkgrove.cli.output import CliState, console, emit_json, table
+from sparkgrove.settings import load_settings
+
+app = typer.Typer(help="Look at the catalog: databases, tables, versions, partitions.",
+                  no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+TableArg = Annotated[str, typer.Argument(metavar="DB.TABLE", help="A catalog table.")]
+
+
+def _catalog(ctx: typer.Context):  # type: ignore[no-untyped-def]
+    from sparkgrove.catalog.api import Catalog
+
+    state: CliState = ctx.obj
+    return Catalog(load_settings(workspace=state.workspace, catalog_url=state.catalog_url,
+                                 spark_master=state.master))
+
+
+@app.command()
+def databases(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List databases."""
+    found = _catalog(ctx).databases()
+    if as_json:
+        emit_json([{"name": d.name, "description": d.description,
+                    "created_at": d.created_at.isoformat()} for d in found])
+        return
+    table("Databases", ["name", "created"], [(d.name, d.created_at) for d in found])
+
+
+@app.command()
+def tables(ctx: typer.Context,
+           database: Annotated[str | None, typer.Argument(help="Only this database.")] = None,
+           as_json: JsonOpt = False) -> None:
+    """List tables."""
+    found = _catalog(ctx).tables(database)
+    if as_json:
+        emit_json([t.to_dict() for t in found])
+        return
+    table("Tables", ["table", "format", "version", "records", "location"],
+          [(t.qualified_name, t.format, t.version, t.properties.get("recordCount"), t.location)
+           for t in found])
+
+
+@app.command()
+def show(ctx: typer.Context, name: TableArg,
+         version: Annotated[int | None, typer.Option(help="A past version.")] = None,
+         as_json: JsonOpt = False) -> None:
+    """Show a table: location, format, columns, partition keys and properties."""
+    info = _catalog(ctx).table(name, version)
+    if as_json:
+        emit_json(info.to_dict())
+        return
+    console.print(f"[bold]{info.qualified_name}[/bold] version {info.version}, {info.format}, "
+                  f"at {info.location}")
+    table("Columns", ["column", "type", "partition key"],
+          [(c.name, c.type, "") for c in info.columns] +
+          [(c.name, c.type, "yes") for c in info.partition_keys])
+    table("Properties", ["property", "value"], sorted(info.properties.items()))
+
+
+@app.command()
+def versions(ctx: typer.Context, name: TableArg, as_json: JsonOpt = False) -> None:
+    """List a table's schema versions."""
+    found = _catalog(ctx).versions(name)
+    if as_json:
+        emit_json([v.to_dict() for v in found])
+        return
+    table(f"Versions of {name}", ["version", "created", "columns"],
+          [(v.version, v.created_at, ", ".join(f"{c.name} {c.type}" for c in v.columns))
+           for v in found])
+
+
+@app.command()
+def partitions(ctx: typer.Context, name: TableArg, as_json: JsonOpt = False) -> None:
+    """List a table's partitions."""
+    found = _catalog(ctx).partitions(name)
+    if as_json:
+        emit_json([p.to_dict() for p in found])
+        return
+    table(f"Partitions of {name}", ["values", "location"],
+          [("/".join(p.values), p.location) for p in found])

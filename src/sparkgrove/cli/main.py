@@ -1,0 +1,254 @@
+"""``sparkgrove``: crawl, catalog, train, models, predict and demo."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sparkgrove.cli import catalog_cmd, models_cmd
+from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
+from sparkgrove.errors import SparkgroveError
+from sparkgrove.settings import load_settings
+from sparkgrove.trees.params import TreeParams
+from sparkgrove.trees.render import render_tree
+from sparkgrove.workspace import Workspace
+
+app = typer.Typer(
+    name="sparkgrove",
+    help="A self-hosted workbench for machine learning on Spark: crawl files into a catalog, "
+         "train decision trees, keep models, score tables.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(catalog_cmd.app, name="catalog")
+app.add_typer(models_cmd.app, name="models")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+
+
+@app.callback()
+def main(
+    ctx: typer.Context,
+    workspace: Annotated[str | None, typer.Option(
+        help="Workspace folder (default ./sparkgrove-workspace; env SPARKGROVE_WORKSPACE).")] = None,
+    catalog_url: Annotated[str | None, typer.Option(
+        help="Catalog database URL (default SQLite in the workspace; env "
+             "SPARKGROVE_CATALOG_URL).")] = None,
+    master: Annotated[str | None, typer.Option(
+        help="Spark master URL (default local[*]; env SPARKGROVE_SPARK_MASTER).")] = None,
+) -> None:
+    """Options shared by every command; flags win over environment and sparkgrove.toml."""
+    ctx.obj = CliState(workspace, catalog_url, master)
+
+
+def open_workspace(ctx: typer.Context) -> Workspace:
+    """The workspace named by the global options."""
+    state: CliState = ctx.obj
+    return Workspace(load_settings(workspace=state.workspace, catalog_url=state.catalog_url,
+                                   spark_master=state.master))
+
+
+@app.command()
+def crawl(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Folder or file of CSV, JSON-lines or Parquet data.")],
+    database: Annotated[str, typer.Option("--database", "-d", help="Catalog database.")],
+    table_name: Annotated[str | None, typer.Option(
+        "--table", "-t", help="Table name (default: the folder's name).")] = None,
+    schema_change_policy: Annotated[str, typer.Option(
+        help="On a changed schema: 'update' makes a new table version, 'log' keeps the table "
+             "and reports the change.")] = "update",
+    as_json: JsonOpt = False,
+) -> None:
+    """Find datasets under PATH, infer their schemas and register tables and partitions."""
+    ws = open_workspace(ctx)
+    with progress(not as_json) as say:
+        report = ws.catalog.crawl(path, database, table=table_name, policy=schema_change_policy,
+                                  progress=say)
+    if as_json:
+        emit_json(report.to_dict())
+        return
+    table("Tables", ["table", "version", "format", "columns", "partition keys", "records"],
+          [(t.qualified_name, t.version, t.format, len(t.columns),
+            ", ".join(c.name for c in t.partition_keys), t.properties.get("recordCount"))
+           for t in report.tables])
+    console.print(f"{report.new_files} new file(s), {report.unchanged_files} unchanged, "
+                  f"{report.new_partitions} new partition(s), {report.records} records.")
+    if report.malformed:
+        console.print(f"[yellow]{report.malformed} malformed record(s) kept aside in "
+                      f"{report.rejects_file}[/yellow]")
+    for change in report.schema_changes:
+        verb = "new version made" if change.applied else "logged, table kept"
+        console.print(f"[yellow]schema change in {change.table} ({verb}): added "
+                      f"{list(change.added)}, removed {list(change.removed)}, retyped "
+                      f"{[list(r) for r in change.retyped]}[/yellow]")
+    for problem in report.problems:
+        console.print(f"[red]not cataloged: {problem.path}: {problem.reason}[/red]")
+
+
+def _split_features(values: list[str] | None) -> list[str] | None:
+    if not values:
+        return None
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+@app.command()
+def train(
+    ctx: typer.Context,
+    table_name: Annotated[str, typer.Argument(metavar="DB.TABLE", help="Catalog table.")],
+    label: Annotated[str, typer.Option(help="Label column.")],
+    features: Annotated[list[str] | None, typer.Option(
+        help="Feature columns (repeat, or comma-separated). Default: every usable column.")
+    ] = None,
+    task: Annotated[str | None, typer.Option(
+        help="classification or regression (default: from the label's type).")] = None,
+    model: Annotated[str | None, typer.Option(help="Model name (default: the table's).")] = None,
+    engine: Annotated[str, typer.Option(help="Training engine: spark (MLlib).")] = "spark",
+    max_depth: Annotated[int, typer.Option(help="MLlib maxDepth.")] = 5,
+    max_bins: Annotated[int, typer.Option(help="MLlib maxBins.")] = 32,
+    impurity: Annotated[str | None, typer.Option(
+        help="MLlib impurity: gini or entropy (classification), variance (regression).")] = None,
+    min_instances_per_node: Annotated[int, typer.Option(help="MLlib minInstancesPerNode.")] = 1,
+    min_info_gain: Annotated[float, typer.Option(help="MLlib minInfoGain.")] = 0.0,
+    min_weight_fraction_per_node: Annotated[float, typer.Option(
+        help="MLlib minWeightFractionPerNode.")] = 0.0,
+    weight_col: Annotated[str | None, typer.Option(help="MLlib weightCol.")] = None,
+    max_memory_in_mb: Annotated[int, typer.Option(help="MLlib maxMemoryInMB.")] = 256,
+    cache_node_ids: Annotated[bool, typer.Option(help="MLlib cacheNodeIds.")] = False,
+    checkpoint_interval: Annotated[int, typer.Option(help="MLlib checkpointInterval.")] = 10,
+    test_fraction: Annotated[float, typer.Option(help="Share of rows held out.")] = 0.2,
+    seed: Annotated[int, typer.Option(help="Seed of the split and of MLlib.")] = 42,
+    show_tree: Annotated[bool, typer.Option(help="Print the tree.")] = True,
+    as_json: JsonOpt = False,
+) -> None:
+    """Train a decision tree on a catalog table, evaluate it and register a model version."""
+    from sparkgrove.training import train_table
+
+    params = TreeParams(max_depth=max_depth, max_bins=max_bins, impurity=impurity,
+                        min_instances_per_node=min_instances_per_node,
+                        min_info_gain=min_info_gain,
+                        min_weight_fraction_per_node=min_weight_fraction_per_node, seed=seed,
+                        weight_col=weight_col, max_memory_in_mb=max_memory_in_mb,
+                        cache_node_ids=cache_node_ids, checkpoint_interval=checkpoint_interval)
+    ws = open_workspace(ctx)
+    with progress(not as_json) as say:
+        result = train_table(ws, table_name, label=label, features=_split_features(features),
+                             task=task, params=params, test_fraction=test_fraction, seed=seed,
+                             model_name=model, engine=engine, progress=say)
+    if as_json:
+        out = result.to_dict()
+        out["tree"] = render_tree(result.tree_model)
+        emit_json(out)
+        return
+    print_train_result(result, show_tree)
+
+
+def print_train_result(result: object, show_tree: bool = True) -> None:
+    """Human-readable summary of a training run."""
+    from sparkgrove.training import TrainResult
+
+    assert isinstance(result, TrainResult)
+    mv = result.model_version
+    console.print(f"[bold]Registered {mv.ref}[/bold] ({mv.task}, engine {mv.engine}) "
+                  f"at {mv.artifact_path}")
+    c = result.counts
+    console.print(f"rows: {c['rows_read']} read, {c['rows_malformed']} malformed (kept aside), "
+                  f"{c['rows_missing_label']} without a label (dropped), {c['rows_train']} "
+                  f"train, {c['rows_test']} test")
+    if result.rejects_path:
+        console.print(f"malformed rows kept in {result.rejects_path}")
+    for name, reason in result.skipped_features:
+        console.print(f"[yellow]column {name} not used: {reason}[/yellow]")
+    scalar = {k: v for k, v in result.metrics.items() if not isinstance(v, dict)}
+    table("Held-out metrics", ["metric", "value"],
+          [(k, f"{v:.4f}" if isinstance(v, float) else v) for k, v in scalar.items()])
+    confusion = result.metrics.get("confusion_matrix")
+    if confusion:
+        classes = confusion["classes"]
+        table("Confusion matrix (rows: true, columns: predicted)", ["", *classes],
+              [(cls, *row) for cls, row in zip(classes, confusion["matrix"], strict=True)])
+    ranked = sorted(result.importances.items(), key=lambda kv: -kv[1])
+    table("Feature importances", ["column", "importance"], [(k, f"{v:.4f}") for k, v in ranked])
+    if show_tree:
+        console.print("[bold]Tree[/bold]")
+        console.print(render_tree(result.tree_model), markup=False, highlight=False)
+
+
+@app.command()
+def predict(
+    ctx: typer.Context,
+    model: Annotated[str, typer.Argument(metavar="NAME[:VERSION]", help="Registered model.")],
+    table_name: Annotated[str, typer.Argument(metavar="DB.TABLE", help="Table to score.")],
+    output: Annotated[str, typer.Option(metavar="DB.NEW_TABLE", help="New table to write.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Score a catalog table on Spark into a new table (written whole or not at all)."""
+    from sparkgrove.predict import predict_table
+
+    ws = open_workspace(ctx)
+    with progress(not as_json) as say:
+        say(f"scoring {table_name} with {model}")
+        result = predict_table(ws, model, table_name, output)
+    if as_json:
+        emit_json(result.to_dict())
+        return
+    console.print(f"Wrote {result.rows} scored rows to {result.table.qualified_name} "
+                  f"({result.table.location}) with {result.model}.")
+    if result.malformed:
+        console.print(f"[yellow]{result.malformed} malformed input row(s) kept aside[/yellow]")
+
+
+@app.command()
+def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """Run the whole story on the Palmer penguins data: crawl, train, register, score."""
+    from sparkgrove.demo import run_demo
+
+    ws = open_workspace(ctx)
+    with progress(not as_json) as say:
+        result = run_demo(ws, say)
+    assert result.train is not None and result.predict is not None
+    if as_json:
+        emit_json({"crawls": [c.to_dict() for c in result.crawls],
+                   "train": result.train.to_dict(), "predict": result.predict.to_dict(),
+                   "sample": result.sample})
+        return
+    for report in result.crawls:
+        for t in report.tables:
+            console.print(f"Crawled {t.qualified_name}: {t.properties.get('recordCount')} "
+                          f"records, {len(t.partition_keys)} partition key(s), "
+                          f"{report.malformed} malformed line(s) kept aside")
+    print_train_result(result.train)
+    table(f"Scored new arrivals ({result.predict.table.qualified_name}, first rows)",
+          ["tag", "island", "sex", "predicted species"],
+          [(r["tag"], r["island"], r["sex"], r["prediction"]) for r in result.sample])
+    s = ws.settings
+    console.print(f"\nWhere things are:\n  workspace  {s.workspace}\n  raw data   "
+                  f"{result.raw_dir}\n  catalog    {s.catalog_url}\n  model      "
+                  f"{result.train.model_version.artifact_path}\n  scores     "
+                  f"{result.predict.table.location}\n  rejects    {s.rejects}")
+    console.print("Next: sparkgrove catalog tables demo; sparkgrove models show "
+                  f"{result.train.model_version.ref}")
+
+
+def run() -> None:
+    """Console entry point: library errors become one line on stderr and an exit code."""
+    try:
+        app()
+    except SparkgroveError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+    except Exception as exc:
+        if type(exc).__module__.startswith(("pyspark", "py4j")):
+            text = str(exc).strip()
+            first = text.splitlines()[0] if text else type(exc).__name__
+            err_console.print(f"error: Spark failed: {first}", markup=False, highlight=False)
+            sys.exit(1)
+        raise
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,53 @@
+"""Printing for the CLI: Rich tables for people, JSON for scripts, one-line errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+@dataclass
+class CliState:
+    """Global options of one invocation."""
+
+    workspace: str | None = None
+    catalog_url: str | None = None
+    master: str | None = None
+
+
+def emit_json(data: Any) -> None:
+    """Write ``data`` as JSON on stdout."""
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+
+
+def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+    """Print a Rich table."""
+    out = Table(title=title, title_justify="left")
+    for column in columns:
+        out.add_column(column)
+    for row in rows:
+        out.add_row(*["" if v is None else str(v) for v in row])
+    console.print(out)
+
+
+@contextmanager
+def progress(enabled: bool) -> Iterator[Callable[[str], None]]:
+    """A spinner on stderr showing the current step (silent when ``enabled`` is false)."""
+    if not enabled:
+        yield lambda _m: None
+        return
+    with err_console.status("starting") as status:
+        def update(message: str) -> None:
+            status.update(message)
+            err_console.log(message)
+        yield update
