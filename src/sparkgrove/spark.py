@@ -49,6 +49,8 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
 
     # Python workers must import sparkgrove: run them on this interpreter unless told otherwise.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Bind the driver to loopback unless told otherwise (secure by default).
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
     merged = {**DEFAULT_SPARK_CONF,
               "spark.sql.warehouse.dir": str(settings.workspace / "spark-warehouse"),

@@ -301,7 +301,7 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
         old = {c.name: c.type for c in existing.partition_keys} if existing else {}
         kind = _partition_type([v[i] for v in all_values])
         key_types.append(ColumnSpec(key, widen(old[key], kind) if key in old else kind))
-    columns = tuple(ColumnSpec(n, k) for n, k in (merged or []))
+    columns = tuple(ColumnSpec(n, finish(k)) for n, k in (merged or []))
     new_version = True
     if existing is not None and existing.columns != columns:
         old = {c.name: c.type for c in existing.columns}

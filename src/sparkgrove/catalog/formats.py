@@ -17,7 +17,6 @@ from typing import Any
 from sparkgrove.catalog.infer import (
     NULL,
     NULL_TOKENS,
-    finish,
     infer_json_type,
     infer_text_type,
     widen,
@@ -60,6 +59,7 @@ class FileScan:
     path: Path
     format: str
     columns: list[tuple[str, str]]
+    """Names and types; a column with no value in this file has type ``null``."""
     records: int
     bad_records: list[BadRecord] = field(default_factory=list)
     properties: dict[str, str] = field(default_factory=dict)
@@ -225,7 +225,7 @@ def _scan_csv(path: Path) -> FileScan:
     props = {"delimiter": delim, "header": "true" if header else "false"}
     if nulls:
         props["nullValue"] = nulls.most_common(1)[0][0]
-    return FileScan(path, "csv", [(n, finish(k)) for n, k in zip(names, kinds, strict=True)],
+    return FileScan(path, "csv", list(zip(names, kinds, strict=True)),
                     good, bad, props)
 
 
@@ -253,7 +253,7 @@ def _scan_json(path: Path) -> FileScan:
             kinds[key] = widen(kinds[key], kind) if key in kinds else kind
     if good == 0:
         raise UnreadableFile(f"no JSON object on any line ({len(bad)} unreadable lines)")
-    return FileScan(path, "json", [(k, finish(v)) for k, v in kinds.items()], good, bad, {})
+    return FileScan(path, "json", list(kinds.items()), good, bad, {})
 
 
 _ARROW_TYPES = {

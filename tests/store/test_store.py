@@ -1,0 +1,59 @@
+from pathlib import Path
+
+import pytest
+
+from sparkgrove.errors import NotFoundError
+from sparkgrove.store import CatalogStore, ModelStore, open_database
+from sparkgrove.store.catalog_store import TableWrite
+from sparkgrove.store.entities import ColumnSpec
+
+
+def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'c.db'}"
+    db = open_database(url)
+    assert db.schema_version() == 1
+    assert {"tables", "table_versions", "partitions", "model_versions"} <= set(db.table_names())
+    assert db.migrate() == []
+    assert open_database(url).migrate() == []
+
+
+def test_changed_columns_make_a_new_version_and_old_ones_stay_readable(tmp_path: Path) -> None:
+    store = CatalogStore(open_database(f"sqlite:///{tmp_path / 'c.db'}"))
+    store.create_database("sales")
+    v1 = (ColumnSpec("id", "int"),)
+    v2 = (ColumnSpec("id", "bigint"), ColumnSpec("amount", "double"))
+    store.save_table(TableWrite("sales", "orders", "/data/orders", "csv", v1,
+                                partitions=((("2024",), "/data/orders/year=2024"),)))
+    info = store.save_table(TableWrite("sales", "orders", "/data/orders", "csv", v2,
+                                       partitions=((("2024",), "/x"), (("2025",), "/y"))))
+    assert info.version == 2 and info.columns == v2
+    assert store.get_table("sales", "orders", 1).columns == v1
+    assert [v.version for v in store.versions("sales", "orders")] == [1, 2]
+    assert [p.values for p in store.partitions("sales", "orders")] == [("2024",), ("2025",)]
+    same = store.save_table(TableWrite("sales", "orders", "/data/orders", "csv", v2))
+    assert same.version == 2
+
+
+def test_unknown_names_suggest_the_nearest(tmp_path: Path) -> None:
+    store = CatalogStore(open_database(f"sqlite:///{tmp_path / 'c.db'}"))
+    store.create_database("sales")
+    store.save_table(TableWrite("sales", "orders", "/o", "csv", (ColumnSpec("a", "int"),)))
+    with pytest.raises(NotFoundError, match="did you mean orders"):
+        store.get_table("sales", "order")
+    with pytest.raises(NotFoundError, match="did you mean sales"):
+        store.get_table("sale", "orders")
+    with pytest.raises(NotFoundError, match="no version 3"):
+        store.get_table("sales", "orders", 3)
+
+
+def test_model_versions_count_up(tmp_path: Path) -> None:
+    models = ModelStore(open_database(f"sqlite:///{tmp_path / 'c.db'}"))
+    assert models.next_version("m") == 1
+    for v in (1, 2):
+        models.add_version("m", v, engine="spark", task="regression", params={"a": v},
+                           metrics={"rmse": 1.0 / v}, lineage={}, artifact_path=f"/m/{v}")
+    assert models.get("m").version == 2
+    assert models.get("m", 1).params == {"a": 1}
+    assert [m.version for m in models.list_models()] == [2]
+    with pytest.raises(NotFoundError, match="versions: 1, 2"):
+        models.get("m", 5)

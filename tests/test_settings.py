@@ -1,0 +1,36 @@
+from pathlib import Path
+
+import pytest
+
+from sparkgrove.errors import ConfigError
+from sparkgrove.settings import DEFAULT_SPARK_MASTER, load_settings
+
+
+def test_defaults_put_the_workspace_in_the_current_folder(tmp_path: Path) -> None:
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert s.workspace == tmp_path / "sparkgrove-workspace"
+    assert s.catalog_url == f"sqlite:///{tmp_path / 'sparkgrove-workspace' / 'catalog.db'}"
+    assert s.spark_master == DEFAULT_SPARK_MASTER
+
+
+def test_toml_then_environment_then_flags_each_win(tmp_path: Path) -> None:
+    (tmp_path / "sparkgrove.toml").write_text(
+        '[sparkgrove]\nworkspace = "from-toml"\nspark_master = "local[1]"\n'
+        'catalog_url = "sqlite:///toml.db"\n[sparkgrove.spark]\n"spark.executor.memory" = "1g"\n')
+    s = load_settings(environ={}, cwd=tmp_path)
+    assert s.workspace == tmp_path / "from-toml"
+    assert s.spark_master == "local[1]"
+    assert s.spark_conf == {"spark.executor.memory": "1g"}
+    env = {"SPARKGROVE_SPARK_MASTER": "local[3]", "SPARKGROVE_CATALOG_URL": "sqlite:///env.db"}
+    s = load_settings(environ=env, cwd=tmp_path)
+    assert (s.spark_master, s.catalog_url) == ("local[3]", "sqlite:///env.db")
+    s = load_settings(environ=env, cwd=tmp_path, spark_master="spark://127.0.0.1:7077",
+                      workspace="flag-ws")
+    assert s.spark_master == "spark://127.0.0.1:7077"
+    assert s.workspace == tmp_path / "flag-ws"
+
+
+def test_unknown_toml_key_is_named(tmp_path: Path) -> None:
+    (tmp_path / "sparkgrove.toml").write_text('[sparkgrove]\nwarehouse = "x"\n')
+    with pytest.raises(ConfigError, match="unknown setting.*warehouse"):
+        load_settings(environ={}, cwd=tmp_path)

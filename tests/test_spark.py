@@ -1,0 +1,51 @@
+from pathlib import Path
+
+from sparkgrove.spark import read_table, register_tables
+from sparkgrove.workspace import Workspace
+from tests.helpers import write_csv
+
+
+def test_catalog_tables_are_queryable_by_name(spark_workspace: Workspace, tmp_path: Path
+                                              ) -> None:
+    ws = spark_workspace
+    root = tmp_path / "sales"
+    write_csv(root / "region=north" / "a.csv", ["id", "amount"], [[1, 2.5], [2, 3.5]])
+    write_csv(root / "region=south" / "a.csv", ["id", "amount"], [[3, None]])
+    ws.catalog.crawl(root, "shop")
+    assert "shop.sales" in register_tables(ws.spark, ws.catalog)
+    rows = ws.spark.sql(
+        "SELECT region, count(*) AS n, sum(amount) AS total FROM shop.sales GROUP BY region "
+        "ORDER BY region").collect()
+    assert [(r.region, r.n, r.total) for r in rows] == [("north", 2, 6.0), ("south", 1, None)]
+    assert ws.spark.table("shop.sales").schema.simpleString() == (
+        "struct<id:int,amount:double,region:string>")
+
+
+def test_reading_keeps_malformed_rows_aside(spark_workspace: Workspace, tmp_path: Path) -> None:
+    ws = spark_workspace
+    path = write_csv(tmp_path / "t" / "a.csv", ["id", "v"], [[i, i / 2] for i in range(50)])
+    with path.open("a") as out:
+        out.write("x,1\n1,2,3\n")
+    crawl = ws.catalog.crawl(tmp_path / "t", "d")
+    read = read_table(ws.spark, ws.catalog, "d.t")
+    assert read.frame.count() == 50
+    assert read.malformed == crawl.malformed == 2
+    kept = ws.spark.read.json(read.rejects_path).collect()
+    assert sorted(r.record for r in kept) == ["1,2,3", "x,1"]
+
+
+def test_old_csv_files_read_with_their_own_version(spark_workspace: Workspace, tmp_path: Path
+                                                   ) -> None:
+    ws = spark_workspace
+    root = tmp_path / "t"
+    write_csv(root / "p=1" / "a.csv", ["id"], [[1], [2]])
+    ws.catalog.crawl(root, "evo")
+    write_csv(root / "p=2" / "a.csv", ["id", "note"], [[3, "new"]])
+    ws.catalog.crawl(root, "evo")
+    assert ws.catalog.table("evo.t").version == 2
+    read = read_table(ws.spark, ws.catalog, "evo.t")
+    rows = sorted((r.id, r.note, r.p) for r in read.frame.collect())
+    assert rows == [(1, None, 1), (2, None, 1), (3, "new", 2)]
+    assert read.malformed == 0
+    old = read_table(ws.spark, ws.catalog, "evo.t", version=1)
+    assert old.frame.columns == ["id", "p"]
