@@ -39,14 +39,19 @@ def penguins_csv() -> Path:
 
 def lay_out_raw_data(root: Path, seed: int = 7) -> tuple[Path, Path]:
     """Write Hive-partitioned CSV files (``year=2007/`` ...) with a few malformed lines, and a
-    separate folder of unlabelled new arrivals to score. Returns both folders."""
+    separate folder of unlabelled new arrivals to score. Returns both folders.
+
+    Folders that already exist are left as they are, so a second demo run re-crawls the same
+    files (and finds nothing new) rather than rewriting them."""
+    history = root / "penguins"
+    arrivals = root / "new_penguins"
+    if history.exists() and arrivals.exists():
+        return history, arrivals
     with penguins_csv().open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     rng = random.Random(seed)
     rng.shuffle(rows)
     new, known = rows[:NEW_ARRIVALS], rows[NEW_ARRIVALS:]
-    history = root / "penguins"
-    arrivals = root / "new_penguins"
     columns = ["species", "island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm",
                "body_mass_g", "sex"]
     for year in sorted({int(r["year"]) for r in known}):

@@ -1,0 +1,64 @@
+"""The CLI end to end: in-process (sharing the test Spark session) and as a real process."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from sparkgrove.cli.main import app
+from tests.helpers import classification_rows, write_csv
+
+runner = CliRunner()
+
+
+def _run(ws: Path, *args: str) -> dict | list:  # type: ignore[type-arg]
+    result = runner.invoke(app, ["--workspace", str(ws), "--master", "local[2]", *args])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+def test_crawl_train_show_predict_with_json(spark: object, tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    rows = classification_rows(200, seed=31)
+    write_csv(tmp_path / "raw" / "day=1" / "a.csv", ["x1", "x2", "color", "label"], rows[:100])
+    write_csv(tmp_path / "raw" / "day=2" / "a.csv", ["x1", "x2", "color", "label"], rows[100:])
+    crawled = _run(ws, "crawl", str(tmp_path / "raw"), "--database", "cli", "--table", "events",
+                   "--json")
+    assert crawled["tables"][0]["partition_keys"] == [{"name": "day", "type": "int"}]
+    assert [t["name"] for t in _run(ws, "catalog", "tables", "cli", "--json")] == ["events"]
+    assert _run(ws, "catalog", "show", "cli.events", "--json")["version"] == 1
+    assert len(_run(ws, "catalog", "partitions", "cli.events", "--json")) == 2
+    assert _run(ws, "catalog", "versions", "cli.events", "--json")[0]["version"] == 1
+    trained = _run(ws, "train", "cli.events", "--label", "label", "--features", "x1,x2",
+                   "--features", "color", "--max-depth", "3", "--impurity", "entropy",
+                   "--model", "cli_model", "--json")
+    assert trained["model"]["params"]["impurity"] == "entropy"
+    assert trained["model"]["params"]["features"] == ["x1", "x2", "color"]
+    assert "if " in trained["tree"]
+    listed = _run(ws, "models", "list", "--json")
+    assert [(m["name"], m["version"]) for m in listed] == [("cli_model", 1)]
+    shown = _run(ws, "models", "show", "cli_model:1", "--tree", "--json")
+    assert shown["metrics"]["accuracy"] == trained["metrics"]["accuracy"]
+    scored = _run(ws, "predict", "cli_model", "cli.events", "--output", "cli.scored", "--json")
+    assert scored["rows"] == 200
+    human = runner.invoke(app, ["--workspace", str(ws), "train", "cli.events", "--label",
+                                "label", "--model", "cli_model"])
+    assert human.exit_code == 0
+    assert "Registered cli_model:2" in human.stdout and "Confusion matrix" in human.stdout
+
+
+def test_errors_are_one_line_and_an_exit_code(tmp_path: Path) -> None:
+    cmd = [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(tmp_path / "ws")]
+    done = subprocess.run([*cmd, "catalog", "show", "nope.table"], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 4
+    assert done.stderr.startswith("error: Unknown database 'nope'")
+    assert "Traceback" not in done.stderr
+    done = subprocess.run([*cmd, "models", "show", "../x"], capture_output=True, text=True,
+                          timeout=60, check=False)
+    assert done.returncode == 2 and "model name" in done.stderr
+    done = subprocess.run([*cmd, "--help"], capture_output=True, text=True, timeout=60,
+                          check=False)
+    assert done.returncode == 0 and "crawl" in done.stdout and "demo" in done.stdout

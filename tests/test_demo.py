@@ -1,0 +1,21 @@
+from sparkgrove.demo import DEMO_DATABASE, MALFORMED_LINES, NEW_ARRIVALS, run_demo
+from sparkgrove.workspace import Workspace
+
+
+def test_demo_runs_the_whole_story(spark_workspace: Workspace) -> None:
+    ws = spark_workspace
+    steps: list[str] = []
+    result = run_demo(ws, steps.append)
+    history = result.crawls[0]
+    assert history.malformed == sum(len(v) for v in MALFORMED_LINES.values())
+    assert [c.name for c in history.tables[0].partition_keys] == ["year"]
+    assert result.train is not None and result.predict is not None
+    assert result.train.metrics["accuracy"] > 0.85
+    assert result.train.counts["rows_malformed"] == history.malformed
+    assert result.predict.rows == NEW_ARRIVALS
+    assert {r["prediction"] for r in result.sample} <= {"Adelie", "Chinstrap", "Gentoo"}
+    assert ws.catalog.table(f"{DEMO_DATABASE}.new_penguins_scored_v1").format == "parquet"
+    again = run_demo(ws)
+    assert again.crawls[0].unchanged_files == len(history.tables) * 3
+    assert again.train is not None and again.train.model_version.version == 2
+    assert len(steps) >= 5

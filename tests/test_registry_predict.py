@@ -1,0 +1,77 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from sparkgrove.errors import AlreadyExistsError, ConfigError, DataError, InvalidNameError
+from sparkgrove.predict import predict_table
+from sparkgrove.registry import parse_model_ref
+from sparkgrove.training import train_table
+from sparkgrove.trees.params import TreeParams
+from sparkgrove.workspace import Workspace
+from tests.helpers import classification_rows, write_csv
+
+
+@pytest.fixture
+def ws(spark_workspace: Workspace, tmp_path: Path) -> Workspace:
+    rows = classification_rows(300, seed=21)
+    write_csv(tmp_path / "train" / "a.csv", ["x1", "x2", "color", "label"], rows)
+    spark_workspace.catalog.crawl(tmp_path / "train", "p", table="train")
+    new = [[f"id{i}", r[0], r[1], "violet" if i == 0 else r[2]]
+           for i, r in enumerate(classification_rows(40, seed=22))]
+    path = write_csv(tmp_path / "new" / "a.csv", ["key", "x1", "x2", "color"], new)
+    with path.open("a") as out:
+        out.write("broken,line\n")
+    spark_workspace.catalog.crawl(tmp_path / "new", "p", table="new")
+    return spark_workspace
+
+
+def test_versions_lineage_and_artifacts(ws: Workspace) -> None:
+    first = train_table(ws, "p.train", label="label", model_name="churn",
+                        params=TreeParams(max_depth=2))
+    second = train_table(ws, "p.train", label="label", model_name="churn",
+                         params=TreeParams(max_depth=4))
+    assert (first.model_version.version, second.model_version.version) == (1, 2)
+    assert ws.registry.get("churn").version == 2
+    shown = ws.registry.get("churn:1")
+    assert shown.params["max_depth"] == 2 and shown.lineage["rows_train"] > 0
+    artifacts = Path(shown.artifact_path)
+    assert (artifacts / "tree_model.json").exists() and (artifacts / "mllib" / "stages").is_dir()
+    assert ws.registry.load_tree_model(shown).trees[0].depth <= 2
+    assert not any(ws.settings.staging.iterdir())
+
+
+def test_model_refs_are_validated() -> None:
+    assert parse_model_ref("m:3") == ("m", 3)
+    with pytest.raises(ConfigError, match="positive whole number"):
+        parse_model_ref("m:x")
+    with pytest.raises(InvalidNameError):
+        parse_model_ref("../etc")
+
+
+def test_predict_writes_a_registered_table(ws: Workspace) -> None:
+    trained = train_table(ws, "p.train", label="label", model_name="m")
+    result = predict_table(ws, "m", "p.new", "p.scored")
+    assert result.rows == 40 and result.malformed == 1
+    info = ws.catalog.table("p.scored")
+    assert info.format == "parquet" and info.properties["model"] == "m:1"
+    assert [c.name for c in info.columns][-2:] == ["prediction", "probability"]
+    pdf = ws.spark.table("p.scored").toPandas().sort_values("key")
+    expected = trained.tree_model.predict(pdf)
+    assert list(pdf["prediction"]) == list(expected)
+    np.testing.assert_allclose(np.stack(pdf["probability"].to_numpy()),
+                               trained.tree_model.predict_proba(pdf))
+
+
+def test_failed_predictions_leave_nothing_behind(ws: Workspace) -> None:
+    train_table(ws, "p.train", label="label", model_name="m")
+    predict_table(ws, "m", "p.new", "p.out")
+    with pytest.raises(AlreadyExistsError, match="already exists"):
+        predict_table(ws, "m", "p.new", "p.out")
+    with pytest.raises(DataError, match="lacks column.*label"):
+        train_table(ws, "p.train", label="x2", model_name="needs_label",
+                    features=["label", "x1"])
+        predict_table(ws, "needs_label", "p.new", "p.never")
+    assert not ws.catalog.store.has_table("p", "never")
+    assert not (ws.settings.warehouse / "p" / "never").exists()
+    assert not any(ws.settings.staging.iterdir())

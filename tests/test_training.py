@@ -1,0 +1,66 @@
+from pathlib import Path
+
+import pytest
+
+from sparkgrove.errors import ConfigError, DataError, NotFoundError
+from sparkgrove.training import train_table
+from sparkgrove.trees.params import TreeParams
+from sparkgrove.workspace import Workspace
+from tests.helpers import classification_rows, regression_rows, write_csv
+
+
+@pytest.fixture
+def ws(spark_workspace: Workspace, tmp_path: Path) -> Workspace:
+    rows = classification_rows(300, seed=11)
+    rows[:7] = [[r[0], r[1], r[2], None] for r in rows[:7]]
+    write_csv(tmp_path / "cls" / "a.csv", ["x1", "x2", "color", "label"], rows)
+    spark_workspace.catalog.crawl(tmp_path / "cls", "t", table="cls")
+    write_csv(tmp_path / "reg" / "a.csv", ["x1", "x2", "color", "y"], regression_rows(200))
+    spark_workspace.catalog.crawl(tmp_path / "reg", "t", table="reg")
+    return spark_workspace
+
+
+def test_binary_classification_metrics_and_counts(ws: Workspace) -> None:
+    result = train_table(ws, "t.cls", label="label", params=TreeParams(max_depth=3))
+    m = result.metrics
+    for key in ("accuracy", "weighted_precision", "weighted_recall", "weighted_f1", "log_loss",
+                "area_under_roc"):
+        assert m[key] is not None
+    assert 0.6 < m["accuracy"] <= 1.0
+    assert m["confusion_matrix"]["classes"] == ["no", "yes"]
+    assert sum(map(sum, m["confusion_matrix"]["matrix"])) == result.counts["rows_test"]
+    assert result.counts["rows_missing_label"] == 7
+    assert result.counts["rows_train"] + result.counts["rows_test"] == 293
+    assert result.model_version.lineage["table"] == "t.cls"
+    assert result.model_version.lineage["table_version"] == 1
+    assert set(result.importances) == {"x1", "x2", "color"}
+
+
+def test_regression_is_chosen_for_a_double_label(ws: Workspace) -> None:
+    result = train_table(ws, "t.reg", label="y")
+    assert result.model_version.task == "regression"
+    assert set(result.metrics) >= {"rmse", "mae", "r2"}
+    assert result.metrics["r2"] > 0.7
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), [
+    ({"label": "lable"}, NotFoundError, "did you mean label"),
+    ({"label": "color", "task": "regression"}, DataError, "regression needs a numeric label"),
+    ({"label": "y", "task": "classification"}, DataError, "too many for classification"),
+    ({"label": "y", "params": TreeParams(max_depth=31)}, ConfigError, "max_depth.*Got 31"),
+    ({"label": "y", "params": TreeParams(max_bins=2)}, DataError,
+     "'color' has 3 categories.*--max-bins to at least 4"),
+    ({"label": "y", "test_fraction": 1.5}, ConfigError, "test-fraction"),
+])
+def test_bad_requests_are_clear_errors(ws: Workspace, kwargs: dict[str, object],
+                                       error: type[Exception], match: str) -> None:
+    with pytest.raises(error, match=match):
+        train_table(ws, "t.reg" if kwargs["label"] != "lable" else "t.cls", **kwargs)  # type: ignore[arg-type]
+
+
+def test_constant_label_is_refused(spark_workspace: Workspace, tmp_path: Path) -> None:
+    write_csv(tmp_path / "c" / "a.csv", ["x", "label"], [[i, "same"] for i in range(20)])
+    spark_workspace.catalog.crawl(tmp_path / "c", "t", table="const")
+    with pytest.raises(DataError, match="single value"):
+        train_table(spark_workspace, "t.const", label="label")
+    assert spark_workspace.registry.list_models() == []
