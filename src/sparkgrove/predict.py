@@ -56,7 +56,7 @@ def score_batches(doc: str, batches: Iterator[Any]) -> Iterator[Any]:
             prob = pa.array(probs.tolist(), type=pa.list_(pa.float64()))
             yield batch.append_column(PREDICTION, pred).append_column(PROBABILITY, prob)
         else:
-            values = model.predict(batch) if batch.num_rows else []
+            values: Any = model.predict(batch) if batch.num_rows else []
             yield batch.append_column(PREDICTION, pa.array(values, type=pa.float64()))
 
 

@@ -69,7 +69,9 @@ def spark_schema(columns: tuple[ColumnSpec, ...], *, corrupt: bool = False) -> S
     from pyspark.sql.types import StringType, StructField, StructType
 
     ddl = ", ".join(f"`{c.name.replace('`', '')}` {c.type}" for c in columns)
-    schema = StructType.fromDDL(ddl) if ddl else StructType([])
+    parsed = StructType.fromDDL(ddl) if ddl else StructType([])
+    assert isinstance(parsed, StructType)
+    schema = parsed
     if corrupt:
         schema = schema.add(StructField(CORRUPT_COLUMN, StringType(), True))
     return schema

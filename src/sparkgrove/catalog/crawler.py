@@ -267,7 +267,7 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
     merged: list[tuple[str, str]] | None = list(base)
     accepted: list[tuple[FileScan, tuple[str, ...]]] = []
     props: dict[str, Any] = dict(existing.properties) if existing else {}
-    for found, values in new_scans:
+    for found, part_values in new_scans:
         if found.format != fmt:
             report.problems.append(FileProblem(
                 str(found.path), f"{found.format} file in a {fmt} table; move it to its own folder"))
@@ -288,13 +288,14 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
         for key in ("delimiter", "header", "nullValue"):
             if key in found.properties:
                 props.setdefault(key, found.properties[key])
-        accepted.append((found, values))
+        accepted.append((found, part_values))
         bad_records.extend(found.bad_records)
     if not accepted:
         if existing is not None:
             report.tables.append(existing)
         return
-    keys = [c.name for c in existing.partition_keys] if existing else (scan.partition_keys or [])
+    keys = ([c.name for c in existing.partition_keys] if existing
+            else list(scan.partition_keys or []))
     all_values = [v for _, v in accepted]
     key_types = []
     for i, key in enumerate(keys):

@@ -16,7 +16,6 @@ from typing import Any
 
 from sparkgrove.catalog.infer import (
     NULL,
-    NULL_TOKENS,
     infer_json_type,
     infer_text_type,
     widen,
@@ -211,9 +210,9 @@ def _scan_csv(path: Path) -> FileScan:
                     nulls[value.strip()] += 1
                 continue
             merged = widen(kinds[i], found)
-            if merged == kinds[i] or kinds[i] == NULL:
-                kinds[i] = merged
-            elif _FAMILY.get(found) is not None and _FAMILY.get(found) == _FAMILY.get(kinds[i]):
+            family = _FAMILY.get(found)
+            if merged == kinds[i] or kinds[i] == NULL or (
+                    family is not None and family == _FAMILY.get(kinds[i])):
                 kinds[i] = merged
             elif kinds[i] != "string":
                 problem = f"column {names[i]!r}: {value!r} is not a {kinds[i]}"

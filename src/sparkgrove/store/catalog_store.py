@@ -186,7 +186,7 @@ class CatalogStore:
                 row = conn.execute(select(s.tables).where(
                     s.tables.c.database_id == db_id, s.tables.c.name == write.name)).first()
                 if row is None:
-                    table_id = conn.execute(insert(s.tables).values(
+                    table_id = conn.execute(insert(s.tables).values(  # type: ignore[index]
                         database_id=db_id, name=write.name, location=write.location,
                         format=write.format, current_version=1,
                         partition_keys=_col_json(write.partition_keys),

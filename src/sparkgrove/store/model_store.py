@@ -48,7 +48,7 @@ class ModelStore:
                     select(s.models.c.id).where(s.models.c.name == name)).scalar()
                 if model_id is None:
                     model_id = conn.execute(insert(s.models).values(
-                        name=name, created_at=now)).inserted_primary_key[0]
+                        name=name, created_at=now)).inserted_primary_key[0]  # type: ignore[index]
                 conn.execute(insert(s.model_versions).values(
                     model_id=model_id, version=version, engine=engine, task=task, params=params,
                     metrics=metrics, lineage=lineage, artifact_path=artifact_path,

@@ -37,13 +37,13 @@ def evaluate_predictions(predictions: DataFrame, *, task: str, label_col: str,
                                             metricName=name, **extra)
             metrics[name] = _clean(evaluator.evaluate(predictions))
         return metrics
-    names = {"accuracy": "accuracy", "weighted_precision": "weightedPrecision",
+    names: dict[str, Any] = {"accuracy": "accuracy", "weighted_precision": "weightedPrecision",
              "weighted_recall": "weightedRecall", "weighted_f1": "f1", "log_loss": "logLoss"}
     for key, name in names.items():
-        evaluator = MulticlassClassificationEvaluator(
+        multi: Any = MulticlassClassificationEvaluator(
             labelCol=label_col, predictionCol="prediction", probabilityCol="probability",
             metricName=name, **extra)
-        metrics[key] = _clean(evaluator.evaluate(predictions))
+        metrics[key] = _clean(multi.evaluate(predictions))
     if len(classes) == 2:
         auc = BinaryClassificationEvaluator(labelCol=label_col, rawPredictionCol="probability",
                                             metricName="areaUnderROC", **extra)

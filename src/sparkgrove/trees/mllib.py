@@ -150,7 +150,7 @@ def convert_pipeline(pipeline: PipelineModel, saved: Path, *, features: tuple[tu
         raise DataError(f"Expected one decision-tree stage in {saved}, found {len(tree_dirs)}.")
     nodes = pq.read_table(tree_dirs[0] / "data").to_pylist()
     tree = tree_from_node_data(nodes, task)
-    estimator = pipeline.stages[-2] if task == "classification" else pipeline.stages[-1]
+    estimator: Any = pipeline.stages[-2] if task == "classification" else pipeline.stages[-1]
     importances = tuple(float(v) for v in estimator.featureImportances.toArray())
     return TreeModel(
         features=tuple(specs),

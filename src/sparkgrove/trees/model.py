@@ -174,7 +174,7 @@ class TreeModel:
         for j, spec in enumerate(self.features):
             raw = columns[spec.name]
             if spec.kind == "categorical":
-                lookup = {c: i for i, c in enumerate(spec.categories)}
+                lookup: dict[str | None, int] = {c: i for i, c in enumerate(spec.categories)}
                 unknown = len(spec.categories)
                 out[:, j] = [lookup.get(_category_text(v), unknown) for v in raw]
             else:
@@ -207,8 +207,10 @@ class TreeModel:
         """Predicted class index (classification) or value (regression), as MLlib gives it."""
         values = self._leaf_values(self.encode(data))
         if self.task == "classification":
-            return np.argmax(values, axis=1).astype(np.float64)
-        return values[:, 0].copy()
+            index: npt.NDArray[np.float64] = np.argmax(values, axis=1).astype(np.float64)
+            return index
+        first: npt.NDArray[np.float64] = values[:, 0].copy()
+        return first
 
     def predict(self, data: Any) -> npt.NDArray[Any]:
         """Predicted class names (classification) or values (regression)."""
