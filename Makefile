@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 check-java: $(STAMP)
-	$(BIN)/python -m sparkgrove.java
+	$(BIN)/python -c "from sparkgrove.java import main; main()"
 
 demo: $(STAMP) check-java
 	$(BIN)/sparkgrove demo
