@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sparkgrove.errors import DataError
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from sparkgrove.catalog.api import Catalog
 
 CORRUPT_COLUMN = "_corrupt_record"
+LOG4J_CONFIG = Path(__file__).with_name("log4j2.properties")
 DEFAULT_SPARK_CONF: Mapping[str, str] = {
     "spark.ui.enabled": "false",
     "spark.ui.showConsoleProgress": "false",
@@ -54,6 +56,7 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
     builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
     merged = {**DEFAULT_SPARK_CONF,
               "spark.sql.warehouse.dir": str(settings.workspace / "spark-warehouse"),
+              "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
               **dict(settings.spark_conf), **dict(conf or {})}
     for key, value in merged.items():
         builder = builder.config(key, value)

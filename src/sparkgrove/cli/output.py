@@ -49,5 +49,6 @@ def progress(enabled: bool) -> Iterator[Callable[[str], None]]:
     with err_console.status("starting") as status:
         def update(message: str) -> None:
             status.update(message)
-            err_console.log(message)
+            err_console.print(
+                f"[dim]-[/dim] {message}")
         yield update
