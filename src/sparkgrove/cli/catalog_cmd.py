@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
+from sparkgrove.catalog.api import Catalog
 from sparkgrove.cli.output import CliState, console, emit_json, table
-from sparkgrove.settings import load_settings
 
 app = typer.Typer(help="Look at the catalog: databases, tables, versions, partitions.",
                   no_args_is_help=True)
@@ -15,12 +15,9 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 TableArg = Annotated[str, typer.Argument(metavar="DB.TABLE", help="A catalog table.")]
 
 
-def _catalog(ctx: typer.Context):  # type: ignore[no-untyped-def]
-    from sparkgrove.catalog.api import Catalog
-
+def _catalog(ctx: typer.Context) -> Catalog:
     state: CliState = ctx.obj
-    return Catalog(load_settings(workspace=state.workspace, catalog_url=state.catalog_url,
-                                 spark_master=state.master))
+    return Catalog(state.settings())
 
 
 @app.command()

@@ -11,7 +11,6 @@ import typer
 from sparkgrove.cli import catalog_cmd, models_cmd
 from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
 from sparkgrove.errors import SparkgroveError
-from sparkgrove.settings import load_settings
 from sparkgrove.trees.params import TreeParams
 from sparkgrove.trees.render import render_tree
 from sparkgrove.workspace import Workspace
@@ -48,8 +47,7 @@ def main(
 def open_workspace(ctx: typer.Context) -> Workspace:
     """The workspace named by the global options."""
     state: CliState = ctx.obj
-    return Workspace(load_settings(workspace=state.workspace, catalog_url=state.catalog_url,
-                                   spark_master=state.master))
+    return Workspace(state.settings())
 
 
 @app.command()

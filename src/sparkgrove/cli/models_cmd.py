@@ -8,18 +8,15 @@ from typing import Annotated
 import typer
 
 from sparkgrove.cli.output import CliState, console, emit_json, table
-from sparkgrove.settings import load_settings
+from sparkgrove.workspace import Workspace
 
 app = typer.Typer(help="Registered models: list and show.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
-def _workspace(ctx: typer.Context):  # type: ignore[no-untyped-def]
-    from sparkgrove.workspace import Workspace
-
+def _workspace(ctx: typer.Context) -> Workspace:
     state: CliState = ctx.obj
-    return Workspace(load_settings(workspace=state.workspace, catalog_url=state.catalog_url,
-                                   spark_master=state.master))
+    return Workspace(state.settings())
 
 
 def _headline(metrics: dict[str, object]) -> str:

@@ -12,6 +12,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from sparkgrove.settings import Settings, load_settings
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -23,6 +25,11 @@ class CliState:
     workspace: str | None = None
     catalog_url: str | None = None
     master: str | None = None
+
+    def settings(self) -> Settings:
+        """Settings resolved with these flags on top of environment and sparkgrove.toml."""
+        return load_settings(workspace=self.workspace, catalog_url=self.catalog_url,
+                             spark_master=self.master)
 
 
 def emit_json(data: Any) -> None:
