@@ -174,9 +174,7 @@ class TreeModel:
         for j, spec in enumerate(self.features):
             raw = columns[spec.name]
             if spec.kind == "categorical":
-                lookup: dict[str | None, int] = {c: i for i, c in enumerate(spec.categories)}
-                unknown = len(spec.categories)
-                out[:, j] = [lookup.get(_category_text(v), unknown) for v in raw]
+                out[:, j] = category_codes(raw, spec.categories)
             else:
                 values = _as_float(raw, spec.name)
                 if spec.fill_value is not None:
@@ -289,17 +287,34 @@ def _columns_of(data: Any) -> Mapping[str, Sequence[Any]]:
     raise DataError("Give the input as a dict of columns, a pandas DataFrame or an Arrow table.")
 
 
+def category_codes(raw: Sequence[Any], categories: tuple[str, ...]) -> FloatArray:
+    """Category index of each value; unseen and missing values get ``len(categories)``."""
+    lookup: dict[str | None, int] = {c: i for i, c in enumerate(categories)}
+    unknown = len(categories)
+    try:
+        import pandas as pd
+    except ImportError:  # pandas only speeds this up
+        return np.asarray([lookup.get(_category_text(v), unknown) for v in raw], dtype=np.float64)
+    codes, uniques = pd.factorize(np.asarray(raw, dtype=object), use_na_sentinel=True)
+    mapped = np.array([lookup.get(_category_text(v), unknown) for v in uniques] + [unknown],
+                      dtype=np.float64)
+    result: FloatArray = mapped[codes]  # the sentinel -1 picks the trailing "unknown"
+    return result
+
+
 def _category_text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
     return str(value)
 
 
 def _as_float(raw: Sequence[Any], name: str) -> FloatArray:
     try:
-        return np.asarray([math.nan if v is None else v for v in raw], dtype=np.float64)
+        return np.asarray(raw, dtype=np.float64)  # None becomes NaN
     except (TypeError, ValueError) as exc:
         raise DataError(f"Column {name!r} must be numeric for this model: {exc}.") from exc
 

@@ -1,0 +1,232 @@
+"""Growing one tree with the local engine: level by level, as MLlib grows its trees.
+
+Each node's histogram is built from its rows, except that of the larger child of a split, which
+is its parent's minus its sibling's (histogram subtraction). A node becomes a leaf at
+``max_depth``, when it is pure, or when no split has a positive gain that satisfies
+``min_instances_per_node``, ``min_weight_fraction_per_node`` and ``min_info_gain``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+
+from sparkgrove.trees import kernels
+from sparkgrove.trees.binning import EPSILON, FeatureBins
+from sparkgrove.trees.model import Tree
+
+
+@dataclass
+class GrowConfig:
+    """What the builder needs besides the data."""
+
+    max_depth: int
+    impurity: int
+    n_classes: int
+    min_instances_per_node: int
+    min_weight: float
+    min_info_gain: float
+    features_per_node: int
+    max_unordered_arity: int
+
+
+@dataclass
+class _Node:
+    rows: npt.NDArray[np.int64]
+    stats: npt.NDArray[np.float64]
+    depth: int
+    hist: npt.NDArray[np.float64] | None = None
+    leaf: bool = False
+    feature: int = -1
+    threshold: float = float("nan")
+    categories: tuple[int, ...] | None = None
+    missing_left: bool = True
+    gain: float = 0.0
+    impurity: float = 0.0
+    children: tuple[int, int] | None = None
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class Data:
+    """Binned training data shared by every tree of a fit."""
+
+    xb: npt.NDArray[np.uint8]
+    bins: list[FeatureBins]
+    y: npt.NDArray[np.int64]
+    yf: npt.NDArray[np.float64]
+    weight: npt.NDArray[np.float64]
+    is_cls: bool
+
+    @property
+    def n_features(self) -> int:
+        """Number of features."""
+        return int(self.xb.shape[0])
+
+
+def _stat_arrays(data: Data, counts: npt.NDArray[np.float64]
+                 ) -> tuple[npt.NDArray[np.float64], ...]:
+    w = data.weight * counts
+    if data.is_cls:
+        empty = np.empty(0)
+        return w, empty, empty
+    return w, w * data.yf, w * data.yf * data.yf
+
+
+def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
+              rng: np.random.Generator) -> tuple[Tree, npt.NDArray[np.float64]]:
+    """Grow one tree on the rows with a positive ``counts`` (bootstrap multiplicity).
+
+    Returns the tree (nodes in pre-order, as MLlib saves them) and its un-normalised
+    feature importances (the sum of gain times row count over each feature's splits).
+    """
+    n_features = data.n_features
+    k = config.n_classes + 1 if data.is_cls else 4
+    width = max(b.n_bins for b in data.bins) + 1
+    is_cat = np.array([b.categorical for b in data.bins])
+    n_bins = np.array([b.n_bins for b in data.bins], dtype=np.int64)
+    unordered = np.array([b.categorical and config.n_classes > 2 and
+                          b.arity <= config.max_unordered_arity for b in data.bins])
+    w, wy, wyy = _stat_arrays(data, counts)
+    y32 = data.y
+    all_features = np.arange(n_features, dtype=np.int64)
+
+    def histogram(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
+        hist = np.zeros((n_features, width, k))
+        kernels.build_histogram(data.xb, rows, y32, w, wy, wyy, counts, data.is_cls,
+                                config.n_classes, hist)
+        return hist
+
+    root_rows = np.flatnonzero(counts > 0).astype(np.int64)
+    root_hist = histogram(root_rows)
+    root = _Node(rows=root_rows, stats=root_hist[0].sum(axis=0), depth=0, hist=root_hist)
+    nodes = [root]
+    level = [0]
+    left_mask = np.zeros(width, dtype=np.bool_)
+    while level:
+        next_level: list[int] = []
+        for index in level:
+            node = nodes[index]
+            node.impurity = kernels.impurity(node.stats, config.impurity, config.n_classes)
+            if node.leaf or node.depth >= config.max_depth:
+                node.leaf = True
+                node.hist = None
+                continue
+            if config.features_per_node < n_features:
+                features = np.sort(rng.choice(n_features, config.features_per_node,
+                                              replace=False)).astype(np.int64)
+            else:
+                features = all_features
+            assert node.hist is not None
+            gain, f, kind, split_bin, missing_left, left_stats, right_stats = \
+                kernels.best_split(node.hist, node.stats, features, is_cat, unordered, n_bins,
+                                   config.impurity, config.n_classes,
+                                   float(config.min_instances_per_node), config.min_weight,
+                                   config.min_info_gain, left_mask)
+            if f < 0 or not gain > 0.0:
+                node.leaf = True
+                node.hist = None
+                continue
+            goes_left = np.zeros(256, dtype=np.bool_)
+            if kind == kernels.CONTINUOUS:
+                goes_left[: split_bin + 1] = True
+                goes_left[n_bins[f]] = missing_left
+                node.threshold = float(data.bins[f].thresholds[split_bin])
+                node.missing_left = bool(missing_left)
+            else:
+                goes_left[:width] = left_mask
+                node.categories = tuple(int(c) for c in np.flatnonzero(left_mask[: n_bins[f]]))
+            node.feature = int(f)
+            node.gain = float(gain)
+            left_rows, right_rows = kernels.partition(node.rows, data.xb[f], goes_left)
+            child_depth = node.depth + 1
+            children = []
+            for rows, stats in ((left_rows, left_stats), (right_rows, right_stats)):
+                child = _Node(rows=rows, stats=stats.copy(), depth=child_depth)
+                child_imp = kernels.impurity(child.stats, config.impurity, config.n_classes)
+                child.leaf = child_depth >= config.max_depth or abs(child_imp) < EPSILON
+                children.append(child)
+            small, large = ((0, 1) if left_rows.size <= right_rows.size else (1, 0))
+            if not (children[0].leaf and children[1].leaf):
+                small_hist = histogram(children[small].rows)
+                children[small].hist = small_hist
+                children[large].hist = node.hist - small_hist
+            node.hist = None
+            node.rows = np.empty(0, dtype=np.int64)
+            base = len(nodes)
+            nodes.extend(children)
+            node.children = (base, base + 1)
+            next_level.extend((base, base + 1))
+        level = next_level
+    _prune(nodes, 0, data.is_cls, config.n_classes)
+    importances = np.zeros(n_features)
+    for node in nodes:
+        if node.children is not None:
+            # MLlib scales a split's gain by the node's weighted row count.
+            importances[node.feature] += node.gain * kernels.weighted_count(
+                node.stats, config.impurity, config.n_classes)
+    return _to_tree(nodes, data.is_cls, config.n_classes), importances
+
+
+def _prediction(stats: npt.NDArray[np.float64], is_cls: bool, n_classes: int) -> float:
+    if is_cls:
+        return float(np.argmax(stats[:n_classes]))
+    return float(stats[1] / stats[0]) if stats[0] > 0 else 0.0
+
+
+def _prune(nodes: list[_Node], index: int, is_cls: bool, n_classes: int) -> bool:
+    """Merge, bottom-up, splits whose two leaves predict the same, as MLlib does; returns
+    whether ``index`` is (now) a leaf."""
+    node = nodes[index]
+    if node.children is None:
+        return True
+    left_leaf = _prune(nodes, node.children[0], is_cls, n_classes)
+    right_leaf = _prune(nodes, node.children[1], is_cls, n_classes)
+    if left_leaf and right_leaf:
+        left, right = (nodes[c] for c in node.children)
+        if _prediction(left.stats, is_cls, n_classes) == _prediction(right.stats, is_cls,
+                                                                      n_classes):
+            node.children = None
+            return True
+    return False
+
+
+def _to_tree(nodes: list[_Node], is_cls: bool, n_classes: int) -> Tree:
+    order: list[int] = []
+    stack = [0]
+    while stack:
+        index = stack.pop()
+        order.append(index)
+        children = nodes[index].children
+        if children is not None:
+            stack.append(children[1])
+            stack.append(children[0])
+    position = {old: new for new, old in enumerate(order)}
+    n = len(order)
+    width = n_classes if is_cls else 1
+    tree = Tree(feature=np.full(n, -1, dtype=np.int64), threshold=np.full(n, np.nan),
+                left_categories=[None] * n, left=np.full(n, -1, dtype=np.int64),
+                right=np.full(n, -1, dtype=np.int64), missing_left=np.ones(n, dtype=bool),
+                value=np.zeros((n, width)), impurity=np.zeros(n), count=np.zeros(n),
+                gain=np.zeros(n))
+    for new, old in enumerate(order):
+        node = nodes[old]
+        stats = node.stats
+        tree.impurity[new] = node.impurity
+        tree.count[new] = stats[-1]
+        if is_cls:
+            total = stats[:n_classes].sum()
+            tree.value[new] = stats[:n_classes] / total if total > 0 else stats[:n_classes]
+        else:
+            tree.value[new, 0] = stats[1] / stats[0] if stats[0] > 0 else 0.0
+        if node.children is not None:
+            tree.feature[new] = node.feature
+            tree.threshold[new] = node.threshold
+            tree.left_categories[new] = node.categories
+            tree.missing_left[new] = node.missing_left
+            tree.left[new] = position[node.children[0]]
+            tree.right[new] = position[node.children[1]]
+            tree.gain[new] = node.gain
+    return tree

@@ -1,0 +1,244 @@
+"""Compiled kernels of the local engine (numba, cached on disk): histograms, split search,
+row partitioning. Statistics per bin are ``K`` numbers: for classification the weighted count
+of each class then the raw count; for regression the weighted count, sum, sum of squares,
+then the raw count — the sufficient statistics MLlib aggregates.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+GINI, ENTROPY, VARIANCE = 0, 1, 2
+INVALID = -np.inf
+LOG2 = math.log(2.0)
+
+# Split kinds in the result vector of best_split.
+CONTINUOUS, ORDERED, UNORDERED = 0, 1, 2
+
+
+@numba.njit(parallel=True, cache=True)
+def build_histogram(xb, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist):
+    """Add the rows' statistics into ``hist[feature, bin, stat]`` (zeroed by the caller)."""
+    n_features = xb.shape[0]
+    k = hist.shape[2]
+    for f in numba.prange(n_features):
+        col = xb[f]
+        h = hist[f]
+        if is_cls:
+            for i in range(rows.shape[0]):
+                r = rows[i]
+                b = col[r]
+                h[b, y[r]] += w[r]
+                h[b, k - 1] += cnt[r]
+        else:
+            for i in range(rows.shape[0]):
+                r = rows[i]
+                b = col[r]
+                h[b, 0] += w[r]
+                h[b, 1] += wy[r]
+                h[b, 2] += wyy[r]
+                h[b, 3] += cnt[r]
+
+
+@numba.njit(cache=True)
+def impurity(stats, code, n_classes):
+    """MLlib's gini, entropy or variance of one statistics vector."""
+    if code == VARIANCE:
+        count = stats[0]
+        if count == 0.0:
+            return 0.0
+        mean = stats[1] / count
+        return stats[2] / count - mean * mean
+    total = 0.0
+    for c in range(n_classes):
+        total += stats[c]
+    if total == 0.0:
+        return 0.0
+    if code == GINI:
+        value = 1.0
+        for c in range(n_classes):
+            freq = stats[c] / total
+            value -= freq * freq
+        return value
+    value = 0.0
+    for c in range(n_classes):
+        if stats[c] != 0.0:
+            freq = stats[c] / total
+            value -= freq * (math.log(freq) / LOG2)
+    return value
+
+
+@numba.njit(cache=True)
+def weighted_count(stats, code, n_classes):
+    """Weighted number of rows behind ``stats``."""
+    if code == VARIANCE:
+        return stats[0]
+    total = 0.0
+    for c in range(n_classes):
+        total += stats[c]
+    return total
+
+
+@numba.njit(cache=True)
+def _gain(left, right, parent_imp, parent_w, code, n_classes, min_inst, min_weight,
+          min_gain):
+    k = left.shape[0]
+    if left[k - 1] < min_inst or right[k - 1] < min_inst:
+        return INVALID
+    lw = weighted_count(left, code, n_classes)
+    rw = weighted_count(right, code, n_classes)
+    if lw < min_weight or rw < min_weight:
+        return INVALID
+    li = impurity(left, code, n_classes)
+    ri = impurity(right, code, n_classes)
+    gain = parent_imp - (lw / parent_w) * li - (rw / parent_w) * ri
+    if gain < min_gain:
+        return INVALID
+    return gain
+
+
+@numba.njit(cache=True)
+def best_split(hist, total, features, is_cat, unordered, n_bins, code, n_classes, min_inst,
+               min_weight, min_gain, left_mask):
+    """The best split of a node, choosing the first of equal gains as MLlib does.
+
+    Returns ``(gain, feature, kind, split_bin, missing_left, left_stats, right_stats)``;
+    for categorical splits ``left_mask[category]`` is set for categories sent left.
+    """
+    k = total.shape[0]
+    parent_imp = impurity(total, code, n_classes)
+    parent_w = weighted_count(total, code, n_classes)
+    best_gain = INVALID
+    best_f = -1
+    best_kind = CONTINUOUS
+    best_bin = -1
+    best_missing_left = True
+    best_left = np.zeros(k)
+    best_right = np.zeros(k)
+    left = np.zeros(k)
+    right = np.zeros(k)
+    for fi in range(features.shape[0]):
+        f = features[fi]
+        h = hist[f]
+        nb = n_bins[f]
+        if not is_cat[f]:
+            if nb < 2:
+                continue
+            missing = h[nb]
+            has_missing = missing[k - 1] > 0.0
+            present = np.zeros(k)
+            for b in range(nb):
+                present += h[b]
+            acc = np.zeros(k)
+            for s in range(nb - 1):
+                acc += h[s]
+                for side in range(2 if has_missing else 1):
+                    if has_missing and side == 0:
+                        left[:] = acc + missing
+                        right[:] = present - acc
+                    elif has_missing:
+                        left[:] = acc
+                        right[:] = present - acc + missing
+                    else:
+                        left[:] = acc
+                        right[:] = present - acc
+                    gain = _gain(left, right, parent_imp, parent_w, code, n_classes, min_inst,
+                                 min_weight, min_gain)
+                    if best_f == -1 or gain > best_gain:
+                        best_gain = gain
+                        best_f = f
+                        best_kind = CONTINUOUS
+                        best_bin = s
+                        if has_missing:
+                            best_missing_left = side == 0
+                        else:
+                            best_missing_left = (weighted_count(left, code, n_classes) >=
+                                                 weighted_count(right, code, n_classes))
+                        best_left[:] = left
+                        best_right[:] = right
+        elif unordered[f]:
+            arity = nb
+            n_splits = (1 << (arity - 1)) - 1
+            for s in range(n_splits):
+                bits = s + 1
+                left[:] = 0.0
+                for c in range(arity):
+                    if (bits >> c) & 1:
+                        left += h[c]
+                right[:] = total - left
+                gain = _gain(left, right, parent_imp, parent_w, code, n_classes, min_inst,
+                             min_weight, min_gain)
+                if best_f == -1 or gain > best_gain:
+                    best_gain = gain
+                    best_f = f
+                    best_kind = UNORDERED
+                    best_bin = bits
+                    best_left[:] = left
+                    best_right[:] = right
+        else:
+            arity = nb
+            if arity < 2:
+                continue
+            centroid = np.empty(arity)
+            for c in range(arity):
+                stats = h[c]
+                if stats[k - 1] == 0.0:
+                    centroid[c] = np.inf
+                elif code == VARIANCE:
+                    centroid[c] = stats[1] / stats[0]
+                elif n_classes > 2:
+                    centroid[c] = impurity(stats, code, n_classes)
+                else:
+                    centroid[c] = stats[1]
+            order = np.argsort(centroid, kind="mergesort")
+            acc = np.zeros(k)
+            whole = np.zeros(k)
+            for c in range(arity):
+                whole += h[c]
+            for s in range(arity - 1):
+                acc += h[order[s]]
+                left[:] = acc
+                right[:] = whole - acc
+                gain = _gain(left, right, parent_imp, parent_w, code, n_classes, min_inst,
+                             min_weight, min_gain)
+                if best_f == -1 or gain > best_gain:
+                    best_gain = gain
+                    best_f = f
+                    best_kind = ORDERED
+                    best_bin = s
+                    best_left[:] = left
+                    best_right[:] = right
+                    left_mask[:] = False
+                    for t in range(s + 1):
+                        left_mask[order[t]] = True
+    if best_kind == UNORDERED and best_f >= 0:
+        left_mask[:] = False
+        for c in range(n_bins[best_f]):
+            if (best_bin >> c) & 1:
+                left_mask[c] = True
+    return best_gain, best_f, best_kind, best_bin, best_missing_left, best_left, best_right
+
+
+@numba.njit(cache=True)
+def partition(rows, col, goes_left):
+    """Split ``rows`` (kept in order) by ``goes_left[bin of the row]``."""
+    n_left = 0
+    for i in range(rows.shape[0]):
+        if goes_left[col[rows[i]]]:
+            n_left += 1
+    left = np.empty(n_left, dtype=rows.dtype)
+    right = np.empty(rows.shape[0] - n_left, dtype=rows.dtype)
+    a = 0
+    b = 0
+    for i in range(rows.shape[0]):
+        r = rows[i]
+        if goes_left[col[r]]:
+            left[a] = r
+            a += 1
+        else:
+            right[b] = r
+            b += 1
+    return left, right
