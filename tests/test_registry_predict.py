@@ -28,7 +28,7 @@ def ws(spark_workspace: Workspace, tmp_path: Path) -> Workspace:
 
 def test_versions_lineage_and_artifacts(ws: Workspace) -> None:
     first = train_table(ws, "p.train", label="label", model_name="churn",
-                        params=TreeParams(max_depth=2))
+                        params=TreeParams(max_depth=2), engine="spark")
     second = train_table(ws, "p.train", label="label", model_name="churn",
                          params=TreeParams(max_depth=4))
     assert (first.model_version.version, second.model_version.version) == (1, 2)

@@ -64,3 +64,24 @@ def test_constant_label_is_refused(spark_workspace: Workspace, tmp_path: Path) -
     with pytest.raises(DataError, match="single value"):
         train_table(spark_workspace, "t.const", label="label")
     assert spark_workspace.registry.list_models() == []
+
+
+@pytest.mark.parametrize("table_label", [("t.cls", "label"), ("t.reg", "y")])
+def test_local_engine_reports_the_same_kind_of_result(ws: Workspace,
+                                                      table_label: tuple[str, str]) -> None:
+    table, label = table_label
+    spark_run = train_table(ws, table, label=label, engine="spark", model_name="s")
+    local_run = train_table(ws, table, label=label, engine="local", model_name="l")
+    assert local_run.model_version.engine == "local"
+    assert local_run.counts == spark_run.counts
+    assert set(local_run.metrics) == set(spark_run.metrics)
+    assert ws.registry.mllib_path(local_run.model_version) is None
+    key = "accuracy" if label == "label" else "r2"
+    assert abs(local_run.metrics[key] - spark_run.metrics[key]) < 0.1
+
+
+def test_auto_engine_picks_local_for_small_tables(ws: Workspace) -> None:
+    from sparkgrove.training import choose_engine
+
+    assert train_table(ws, "t.reg", label="y").model_version.engine == "local"
+    assert choose_engine(10**9, 50, memory=2**34) == "spark"

@@ -102,7 +102,8 @@ def run_demo(workspace: Workspace, step: Step | None = None) -> DemoResult:
         workspace, f"{DEMO_DATABASE}.penguins", label="species",
         features=["island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm",
                   "body_mass_g", "sex"],
-        params=TreeParams(max_depth=4, seed=42), model_name=DEMO_MODEL, progress=say)
+        params=TreeParams(max_depth=4, seed=42), model_name=DEMO_MODEL, engine="spark",
+        progress=say)
     version = result.train.model_version
     say("scoring the new arrivals")
     output = f"{DEMO_DATABASE}.new_penguins_scored_v{version.version}"

@@ -3,23 +3,31 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from sparkgrove.catalog.api import Catalog
 from sparkgrove.errors import ConfigError, DataError
 from sparkgrove.spark import read_table, spark_version
 from sparkgrove.store.entities import ModelVersion
+from sparkgrove.trees.estimators import DecisionTreeClassifier, DecisionTreeRegressor
 from sparkgrove.trees.evaluate import evaluate_predictions
 from sparkgrove.trees.features import MAX_CLASSES, choose_task, plan_features
+from sparkgrove.trees.metrics import classification_metrics, regression_metrics
 from sparkgrove.trees.mllib import LABEL_COL, WEIGHT_COL, fit_pipeline, index_label
-from sparkgrove.trees.model import TreeModel
+from sparkgrove.trees.model import LabelSpec, TreeModel
 from sparkgrove.trees.params import TreeParams
 from sparkgrove.workspace import Workspace
 
+ENGINES = ("auto", "local", "spark")
+LOCAL_MEMORY_SHARE = 0.25
+"""``auto`` trains locally when the table's float matrix needs at most this share of RAM."""
 DEFAULT_TEST_FRACTION = 0.2
 DEFAULT_SEED = 42
 ProgressFn = Callable[[str], None]
@@ -68,7 +76,7 @@ def train_table(
     test_fraction: float = DEFAULT_TEST_FRACTION,
     seed: int = DEFAULT_SEED,
     model_name: str | None = None,
-    engine: str = "spark",
+    engine: str = "auto",
     progress: ProgressFn | None = None,
 ) -> TrainResult:
     """Train on ``db.table`` and register a new version of ``model_name``.
@@ -83,8 +91,8 @@ def train_table(
     params = params or TreeParams(seed=seed)
     if params.seed is None:
         params = TreeParams(**{**params.to_dict(), "seed": seed})
-    if engine != "spark":
-        raise ConfigError(f"The engine must be 'spark' in this version; got {engine!r}.")
+    if engine not in ENGINES:
+        raise ConfigError(f"The engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
     if not 0.0 < test_fraction < 1.0:
         raise ConfigError(f"--test-fraction must be between 0 and 1 (exclusive); got "
                           f"{test_fraction}.")
@@ -130,17 +138,28 @@ def train_table(
                         f"{labelled_rows}; change --test-fraction or add data.")
     _check_features(train, plan.features, params)
 
+    if engine == "auto":
+        engine = choose_engine(train_rows + test_rows, len(plan.features))
     workdir = workspace.settings.staging / f"train-{uuid.uuid4().hex}"
     try:
-        say(f"fitting an MLlib decision tree ({task}, maxDepth={params.max_depth})")
-        fit = fit_pipeline(train, features=plan.features, label=label, task=task,
-                           classes=classes, params=params, workdir=workdir / "mllib")
-        say("evaluating on the held-out rows")
-        scored = fit.pipeline.transform(test)
-        metrics = evaluate_predictions(scored, task=task, label_col=LABEL_COL, classes=classes,
-                                       weight_col=WEIGHT_COL if params.weight_col else None)
+        if engine == "spark":
+            say(f"fitting an MLlib decision tree ({task}, maxDepth={params.max_depth})")
+            fit = fit_pipeline(train, features=plan.features, label=label, task=task,
+                               classes=classes, params=params, workdir=workdir / "mllib")
+            tree_model = fit.tree_model
+            say("evaluating on the held-out rows")
+            scored = fit.pipeline.transform(test)
+            metrics = evaluate_predictions(scored, task=task, label_col=LABEL_COL,
+                                           classes=classes,
+                                           weight_col=WEIGHT_COL if params.weight_col else None)
+            mllib_dir: Any = workdir / "mllib"
+        else:
+            say(f"fitting a local decision tree ({task}, maxDepth={params.max_depth})")
+            tree_model, metrics = fit_local(train, test, features=plan.features, label=label,
+                                            task=task, classes=classes, params=params)
+            mllib_dir = None
         importances = dict(zip([n for n, _ in plan.features],
-                               fit.tree_model.feature_importances, strict=True))
+                               tree_model.feature_importances, strict=True))
         counts = {"rows_read": total, "rows_malformed": read.malformed,
                   "rows_missing_label": total - labelled_rows, "rows_train": train_rows,
                   "rows_test": test_rows}
@@ -152,18 +171,75 @@ def train_table(
         all_params = {"label": label, "task": task,
                       "features": [n for n, _ in plan.features],
                       "test_fraction": test_fraction, "seed": seed, **params.to_dict()}
-        fit.tree_model.metadata.update({"model_params": all_params})
+        tree_model.metadata.update({"model_params": all_params})
         say("registering the model")
         version = workspace.registry.register(
-            model_name or table.name, engine="spark", task=task, params=all_params,
-            metrics=metrics, lineage=lineage, tree_model=fit.tree_model,
-            mllib_dir=workdir / "mllib")
+            model_name or table.name, engine=engine, task=task, params=all_params,
+            metrics=metrics, lineage=lineage, tree_model=tree_model, mllib_dir=mllib_dir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         frame.unpersist()
         train.unpersist()
-    return TrainResult(version, fit.tree_model, metrics, counts, importances,
+    return TrainResult(version, tree_model, metrics, counts, importances,
                        list(plan.skipped), read.rejects_path)
+
+
+def choose_engine(rows: int, n_features: int, memory: int | None = None) -> str:
+    """``local`` when the float matrix fits comfortably in this machine's memory, else
+    ``spark``."""
+    if memory is None:
+        try:
+            memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (ValueError, OSError, AttributeError):
+            memory = 4 * 2**30
+    needed = rows * (n_features + 2) * 8
+    return "local" if needed <= LOCAL_MEMORY_SHARE * memory else "spark"
+
+
+def fit_local(train: Any, test: Any, *, features: Sequence[tuple[str, str]], label: str,
+              task: str, classes: tuple[str, ...], params: TreeParams
+              ) -> tuple[TreeModel, dict[str, Any]]:
+    """Train the local engine on the split rows (collected through Arrow) and evaluate it."""
+    names = [name for name, _ in features]
+    wanted = [*names, LABEL_COL] + ([WEIGHT_COL] if params.weight_col else [])
+    train_pdf = train.select(*[f"`{c}`" for c in wanted]).toPandas()
+    test_pdf = test.select(*[f"`{c}`" for c in wanted]).toPandas()
+    kwargs: dict[str, Any] = {
+        "max_depth": params.max_depth, "max_bins": params.max_bins,
+        "impurity": params.impurity, "min_instances_per_node": params.min_instances_per_node,
+        "min_info_gain": params.min_info_gain,
+        "min_weight_fraction_per_node": params.min_weight_fraction_per_node,
+        "categorical_features": [n for n, kind in features if kind == "categorical"],
+        "seed": params.seed,
+    }
+    estimator: Any = (DecisionTreeClassifier(**kwargs) if task == "classification"
+                      else DecisionTreeRegressor(**kwargs))
+    weight = train_pdf[WEIGHT_COL].to_numpy(dtype=np.float64) if params.weight_col else None
+    estimator.fit(train_pdf[names], train_pdf[LABEL_COL].to_numpy(), sample_weight=weight)
+    model: TreeModel = estimator.tree_model_
+    test_weight = (test_pdf[WEIGHT_COL].to_numpy(dtype=np.float64) if params.weight_col
+                   else None)
+    if task == "classification":
+        fitted = [int(c) for c in estimator.classes_]
+        widen_classes(model, fitted, len(classes))
+        model.label = LabelSpec(label, task, classes)
+        y = test_pdf[LABEL_COL].to_numpy().astype(np.int64)
+        metrics = classification_metrics(y, model.predict_proba(test_pdf), classes, test_weight)
+    else:
+        model.label = LabelSpec(label, task)
+        metrics = regression_metrics(test_pdf[LABEL_COL].to_numpy(dtype=np.float64),
+                                     model.predict(test_pdf).astype(np.float64), test_weight)
+    return model, metrics
+
+
+def widen_classes(model: TreeModel, fitted: list[int], n_classes: int) -> None:
+    """Give leaf values a column per class, when some class had no training rows."""
+    if fitted == list(range(n_classes)):
+        return
+    for tree in model.trees:
+        full = np.zeros((tree.n_nodes, n_classes))
+        full[:, fitted] = tree.value
+        tree.value = full
 
 
 def _check_features(train: Any, features: Sequence[tuple[str, str]], params: TreeParams) -> None:

@@ -34,7 +34,7 @@ def test_tree_model_equals_mllib(spark_workspace: Workspace, tmp_path: Path, nam
     write_csv(tmp_path / "data" / "a.csv", HEADER, spec["rows"]())
     ws.catalog.crawl(tmp_path / "data", "parity", table="t")
     result = train_table(ws, "parity.t", label="label", features=spec["features"],
-                         params=TreeParams(**spec["params"]), model_name=name)
+                         params=TreeParams(**spec["params"]), model_name=name, engine="spark")
     model = result.tree_model
     assert model.trees[0].n_nodes > 3
     pipeline = PipelineModel.load(str(ws.registry.mllib_path(result.model_version)))
@@ -59,7 +59,8 @@ def test_weighted_training_matches(spark_workspace: Workspace, tmp_path: Path) -
     write_csv(tmp_path / "w" / "a.csv", [*HEADER, "w"], rows)
     ws.catalog.crawl(tmp_path / "w", "parity", table="weighted")
     result = train_table(ws, "parity.weighted", label="label", features=["x1", "x2", "color"],
-                         params=TreeParams(max_depth=4, weight_col="w"), model_name="weighted")
+                         params=TreeParams(max_depth=4, weight_col="w"), model_name="weighted",
+                         engine="spark")
     pipeline = PipelineModel.load(str(ws.registry.mllib_path(result.model_version)))
     pdf = pipeline.transform(read_table(ws.spark, ws.catalog, "parity.weighted").frame
                              ).toPandas()

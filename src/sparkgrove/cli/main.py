@@ -105,7 +105,9 @@ def train(
     task: Annotated[str | None, typer.Option(
         help="classification or regression (default: from the label's type).")] = None,
     model: Annotated[str | None, typer.Option(help="Model name (default: the table's).")] = None,
-    engine: Annotated[str, typer.Option(help="Training engine: spark (MLlib).")] = "spark",
+    engine: Annotated[str, typer.Option(
+        help="local (sparkgrove's in-process engine), spark (MLlib), or auto (local when the "
+             "table fits comfortably in memory).")] = "auto",
     max_depth: Annotated[int, typer.Option(help="MLlib maxDepth.")] = 5,
     max_bins: Annotated[int, typer.Option(help="MLlib maxBins.")] = 32,
     impurity: Annotated[str | None, typer.Option(

@@ -1,0 +1,91 @@
+"""Held-out metrics in numpy, defined as MLlib's evaluators define them.
+
+Used by the local engine so that both engines report the same numbers for the same predictions
+(``tests/trees/test_metrics.py`` checks them against MLlib's evaluators).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+LOG_LOSS_EPS = 1e-15
+
+
+def classification_metrics(y: npt.NDArray[np.int64], proba: npt.NDArray[np.float64],
+                           classes: tuple[str, ...],
+                           weight: npt.NDArray[np.float64] | None = None) -> dict[str, Any]:
+    """Accuracy, weighted precision/recall/F1, log loss, AUC (binary), confusion matrix."""
+    n_classes = len(classes)
+    w = np.ones(y.shape[0]) if weight is None else weight
+    pred = np.argmax(proba, axis=1) if proba.size else np.zeros(0, dtype=np.int64)
+    total = float(w.sum())
+    confusion_w = np.zeros((n_classes, n_classes))
+    np.add.at(confusion_w, (y, pred), w)
+    label_w = confusion_w.sum(axis=1)
+    predicted_w = confusion_w.sum(axis=0)
+    tp = np.diag(confusion_w)
+    precision = np.divide(tp, predicted_w, out=np.zeros(n_classes), where=predicted_w > 0)
+    recall = np.divide(tp, label_w, out=np.zeros(n_classes), where=label_w > 0)
+    denom = precision + recall
+    f1 = np.divide(2 * precision * recall, denom, out=np.zeros(n_classes), where=denom > 0)
+    share = label_w / total if total > 0 else label_w
+    p_true = proba[np.arange(y.shape[0]), y] if y.size else np.zeros(0)
+    losses = -np.log(np.maximum(p_true, LOG_LOSS_EPS))
+    metrics: dict[str, Any] = {
+        "rows": int(y.shape[0]),
+        "accuracy": float(tp.sum() / total) if total else None,
+        "weighted_precision": float((share * precision).sum()),
+        "weighted_recall": float((share * recall).sum()),
+        "weighted_f1": float((share * f1).sum()),
+        "log_loss": float((losses * w).sum() / total) if total else None,
+    }
+    if n_classes == 2:
+        metrics["area_under_roc"] = area_under_roc(proba[:, 1], y == 1, w)
+    counts = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(counts, (y, pred), 1)
+    metrics["confusion_matrix"] = {"classes": list(classes), "matrix": counts.tolist()}
+    return metrics
+
+
+def area_under_roc(score: npt.NDArray[np.float64], positive: npt.NDArray[np.bool_],
+                   weight: npt.NDArray[np.float64]) -> float | None:
+    """Area under the ROC curve over every distinct score, by the trapezoid rule."""
+    pos_total = float(weight[positive].sum())
+    neg_total = float(weight[~positive].sum())
+    if pos_total == 0 or neg_total == 0:
+        return None
+    order = np.argsort(-score, kind="mergesort")
+    s, p, w = score[order], positive[order], weight[order]
+    last = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]
+    tps = np.cumsum(w * p)[last]
+    fps = np.cumsum(w * ~p)[last]
+    tpr = np.r_[0.0, tps / pos_total, 1.0]
+    fpr = np.r_[0.0, fps / neg_total, 1.0]
+    return float(np.sum((fpr[1:] - fpr[:-1]) * (tpr[1:] + tpr[:-1]) / 2.0))
+
+
+def regression_metrics(y: npt.NDArray[np.float64], pred: npt.NDArray[np.float64],
+                       weight: npt.NDArray[np.float64] | None = None) -> dict[str, Any]:
+    """RMSE, MAE and R²."""
+    w = np.ones(y.shape[0]) if weight is None else weight
+    total = float(w.sum())
+    if total == 0:
+        return {"rows": int(y.shape[0]), "rmse": None, "mae": None, "r2": None}
+    err = y - pred
+    mean = float((w * y).sum() / total)
+    # MLlib takes the total sum of squares as its unbiased weighted variance times
+    # (weight sum - 1); with unit weights that is the plain sum of squares.
+    spread = float((w * (y - mean) ** 2).sum())
+    denominator = total - float((w * w).sum()) / total
+    ss_tot = spread / denominator * (total - 1.0) if denominator > 0 else 0.0
+    ss_err = float((w * err**2).sum())
+    return {
+        "rows": int(y.shape[0]),
+        "rmse": math.sqrt(ss_err / total),
+        "mae": float((w * np.abs(err)).sum() / total),
+        "r2": 1.0 - ss_err / ss_tot if ss_tot > 0 else None,
+    }
