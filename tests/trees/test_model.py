@@ -56,3 +56,13 @@ def test_render_uses_names_and_category_values() -> None:
     assert "if color in {red}:" in text
     assert "color in {blue, (unseen or missing)}" in text
     assert "x <= 1.5" in text and "predict yes (80% of 3)" in text
+
+
+def test_compiled_and_numpy_traversals_agree() -> None:
+    from sparkgrove.trees.model import _apply, _apply_numpy
+
+    model = _model()
+    x = model.encode({"x": [0.0, 2.0, None, 5.0, 1.5], "color": ["red", "blue", None, "x", "blue"]})
+    tree = model.trees[0]
+    np.testing.assert_array_equal(_apply(tree, x, model.features),
+                                  _apply_numpy(tree, x, model.features))

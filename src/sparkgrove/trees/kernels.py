@@ -242,3 +242,25 @@ def partition(rows, col, goes_left):
             right[b] = r
             b += 1
     return left, right
+
+
+@numba.njit(parallel=True, cache=True)
+def apply_tree(x, feature, threshold, left, right, missing_left, is_cat, goes_left):
+    """Leaf index reached by each row of ``x`` (rows in parallel)."""
+    n = x.shape[0]
+    out = np.empty(n, dtype=np.int64)
+    width = goes_left.shape[1] - 1
+    for i in numba.prange(n):
+        node = 0
+        while feature[node] != -1:
+            v = x[i, feature[node]]
+            if math.isnan(v):
+                go = missing_left[node]
+            elif is_cat[node]:
+                c = int(v)
+                go = goes_left[node, min(max(c, 0), width)]
+            else:
+                go = v <= threshold[node]
+            node = left[node] if go else right[node]
+        out[i] = node
+    return out

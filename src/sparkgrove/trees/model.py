@@ -162,6 +162,14 @@ class TreeModel:
     # ---- encoding -----------------------------------------------------------------------
     def encode(self, data: Any) -> FloatArray:
         """Turn a mapping of columns (dict, pandas DataFrame, Arrow table) into model inputs."""
+        if isinstance(data, np.ndarray):
+            if data.ndim != 2 or data.shape[1] != len(self.features):
+                raise DataError(
+                    f"A 2-D array input needs {len(self.features)} columns in model order "
+                    f"({', '.join(self.feature_names)}); got shape {data.shape}.")
+            if all(f.kind == "numeric" and f.fill_value is None for f in self.features):
+                return np.asarray(data, dtype=np.float64)
+            data = {f.name: data[:, j] for j, f in enumerate(self.features)}
         columns = _columns_of(data)
         missing = [f.name for f in self.features if f.name not in columns]
         if missing:
@@ -320,7 +328,26 @@ def _as_float(raw: Sequence[Any], name: str) -> FloatArray:
 
 
 def _apply(tree: Tree, x: FloatArray, features: Sequence[FeatureSpec]) -> IntArray:
-    """Leaf index reached by each row."""
+    """Leaf index reached by each row: compiled when numba is there, else numpy alone."""
+    try:
+        from sparkgrove.trees.kernels import apply_tree
+    except ImportError:
+        return _apply_numpy(tree, x, features)
+    width = max([f.arity for f in features if f.kind == "categorical"], default=1)
+    goes_left = np.zeros((tree.n_nodes, width + 1), dtype=bool)
+    is_cat = np.zeros(tree.n_nodes, dtype=bool)
+    for node, cats in enumerate(tree.left_categories):
+        if cats is not None:
+            is_cat[node] = True
+            goes_left[node, list(cats)] = True
+    leaves: IntArray = apply_tree(np.ascontiguousarray(x, dtype=np.float64), tree.feature,
+                                  tree.threshold, tree.left, tree.right, tree.missing_left,
+                                  is_cat, goes_left)
+    return leaves
+
+
+def _apply_numpy(tree: Tree, x: FloatArray, features: Sequence[FeatureSpec]) -> IntArray:
+    """Leaf index reached by each row, with numpy alone."""
     n_nodes = tree.n_nodes
     width = max([f.arity for f in features if f.kind == "categorical"], default=1)
     goes_left = np.zeros((n_nodes, width + 1), dtype=bool)
