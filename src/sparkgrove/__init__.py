@@ -2,10 +2,15 @@
 
 Start with :class:`Workspace` (settings, catalog, registry and a Spark session), crawl files with
 :meth:`Catalog.crawl`, train with :func:`train_table`, score with :func:`predict_table`, and use
-the portable :class:`TreeModel` anywhere numpy runs.
+the portable :class:`TreeModel` anywhere numpy runs. Names are imported on first use, so that
+``import sparkgrove.trees`` stays quick.
 """
 
-from sparkgrove.catalog import Catalog, CrawlReport, crawl_path
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from sparkgrove.errors import (
     AlreadyExistsError,
     ConfigError,
@@ -17,15 +22,54 @@ from sparkgrove.errors import (
     NotFoundError,
     SparkgroveError,
 )
-from sparkgrove.predict import PredictResult, predict_table
-from sparkgrove.registry import Registry
-from sparkgrove.settings import Settings, load_settings
-from sparkgrove.spark import build_session, read_table
-from sparkgrove.training import TrainResult, train_table
-from sparkgrove.trees import FeatureSpec, LabelSpec, Tree, TreeModel, TreeParams, render_tree
-from sparkgrove.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sparkgrove.catalog import Catalog, CrawlReport, crawl_path
+    from sparkgrove.predict import PredictResult, predict_table
+    from sparkgrove.registry import Registry
+    from sparkgrove.settings import Settings, load_settings
+    from sparkgrove.spark import build_session, read_table
+    from sparkgrove.training import TrainResult, train_table
+    from sparkgrove.trees import (
+        DecisionTreeClassifier,
+        DecisionTreeRegressor,
+        FeatureSpec,
+        LabelSpec,
+        RandomForestClassifier,
+        RandomForestRegressor,
+        Tree,
+        TreeModel,
+        TreeParams,
+        render_tree,
+    )
+    from sparkgrove.workspace import Workspace
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Catalog": "sparkgrove.catalog", "CrawlReport": "sparkgrove.catalog",
+    "crawl_path": "sparkgrove.catalog", "PredictResult": "sparkgrove.predict",
+    "predict_table": "sparkgrove.predict", "Registry": "sparkgrove.registry",
+    "Settings": "sparkgrove.settings", "load_settings": "sparkgrove.settings",
+    "build_session": "sparkgrove.spark", "read_table": "sparkgrove.spark",
+    "TrainResult": "sparkgrove.training", "train_table": "sparkgrove.training",
+    "DecisionTreeClassifier": "sparkgrove.trees", "DecisionTreeRegressor": "sparkgrove.trees",
+    "FeatureSpec": "sparkgrove.trees", "LabelSpec": "sparkgrove.trees",
+    "RandomForestClassifier": "sparkgrove.trees", "RandomForestRegressor": "sparkgrove.trees",
+    "Tree": "sparkgrove.trees", "TreeModel": "sparkgrove.trees",
+    "TreeParams": "sparkgrove.trees", "render_tree": "sparkgrove.trees",
+    "Workspace": "sparkgrove.workspace",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'sparkgrove' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "AlreadyExistsError",
@@ -34,6 +78,8 @@ __all__ = [
     "CrawlError",
     "CrawlReport",
     "DataError",
+    "DecisionTreeClassifier",
+    "DecisionTreeRegressor",
     "EnvironmentProblem",
     "FeatureSpec",
     "InvalidNameError",
@@ -41,6 +87,8 @@ __all__ = [
     "ModelFormatError",
     "NotFoundError",
     "PredictResult",
+    "RandomForestClassifier",
+    "RandomForestRegressor",
     "Registry",
     "Settings",
     "SparkgroveError",

@@ -72,12 +72,25 @@ def _strided(uniq: npt.NDArray[np.float64], counts: npt.NDArray[np.float64], str
 @numba.njit(parallel=True, cache=True)
 def _bin_continuous(x: npt.NDArray[np.float64], thresholds: npt.NDArray[np.float64],
                     missing_bin: int, out: npt.NDArray[np.uint8]) -> None:
+    # Pad the thresholds with +inf to 2**k - 1 entries so the search needs no bound checks.
+    size = 1
+    while size - 1 < thresholds.shape[0]:
+        size *= 2
+    padded = np.full(size - 1, np.inf)
+    padded[: thresholds.shape[0]] = thresholds
+    top = size // 2
     for i in numba.prange(x.shape[0]):
         v = x[i]
         if math.isnan(v):
             out[i] = missing_bin
         else:
-            out[i] = np.searchsorted(thresholds, v)
+            # branch-free binary search: the number of thresholds below v
+            pos = 0
+            step = top
+            while step > 0:
+                pos += step * (padded[pos + step - 1] < v)
+                step >>= 1
+            out[i] = pos
 
 
 @dataclass
@@ -99,26 +112,24 @@ class FeatureBins:
         return self.thresholds.size
 
 
-def fit_bins(x: npt.NDArray[np.float64], weights: npt.NDArray[np.float64],
+def fit_bins(columns: list[npt.NDArray[np.float64]], weights: npt.NDArray[np.float64],
              categorical: dict[int, int], max_bins: int, rng: np.random.Generator
              ) -> list[FeatureBins]:
     """Thresholds for every continuous feature and the arity of every categorical one."""
-    n_rows, n_features = x.shape
+    n_rows, n_features = weights.shape[0], len(columns)
     max_possible = min(max_bins, n_rows)
     required = max(max_bins * max_bins, SAMPLE_FLOOR)
     fraction = required / n_rows if required < n_rows else 1.0
-    if fraction < 1.0:
-        sample = np.sort(rng.choice(n_rows, size=required, replace=False))
-        xs, ws = x[sample], weights[sample]
-    else:
-        xs, ws = x, weights
+    sample = (np.sort(rng.choice(n_rows, size=required, replace=False)) if fraction < 1.0
+              else None)
+    ws = weights if sample is None else weights[sample]
     weighted_total = fraction * float(weights.sum())
     out = []
     for j in range(n_features):
         if j in categorical:
             out.append(FeatureBins(True, np.empty(0), categorical[j]))
             continue
-        column = xs[:, j]
+        column = columns[j] if sample is None else columns[j][sample]
         present = ~np.isnan(column)
         thresholds = continuous_thresholds(column[present], ws[present], max_possible - 1,
                                            weighted_total - float(ws[~present].sum()), n_rows)
@@ -126,12 +137,13 @@ def fit_bins(x: npt.NDArray[np.float64], weights: npt.NDArray[np.float64],
     return out
 
 
-def bin_matrix(x: npt.NDArray[np.float64], bins: list[FeatureBins]) -> npt.NDArray[np.uint8]:
+def bin_matrix(columns: list[npt.NDArray[np.float64]], bins: list[FeatureBins]
+               ) -> npt.NDArray[np.uint8]:
     """Feature-major bin indices (``uint8``); NaN goes to the bin after the last value bin."""
-    n_rows, n_features = x.shape
-    out = np.empty((n_features, n_rows), dtype=np.uint8)
+    n_rows = columns[0].shape[0] if columns else 0
+    out = np.empty((len(columns), n_rows), dtype=np.uint8)
     for j, spec in enumerate(bins):
-        column = np.ascontiguousarray(x[:, j])
+        column = columns[j]
         if spec.categorical:
             codes = np.where(np.isnan(column), spec.arity - 1, column)
             out[j] = codes.astype(np.uint8)

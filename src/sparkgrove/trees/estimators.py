@@ -136,7 +136,10 @@ class _TreeEstimator:
 
     # ---- fitting -------------------------------------------------------------------------
     def _labels(self, y: Any, n_rows: int) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
-        values = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y, dtype=object).ravel()
+        raw = np.asarray(y.to_numpy() if hasattr(y, "to_numpy") else y).ravel()
+        if raw.dtype.kind in "fiub" and self._task == "classification" and raw.size:
+            return self._numeric_labels(raw, n_rows)
+        values = raw.astype(object)
         if values.shape[0] != n_rows:
             raise DataError(f"y has {values.shape[0]} values but X has {n_rows} rows; give one "
                             "label per row.")
@@ -167,6 +170,25 @@ class _TreeEstimator:
                                      tuple(_class_text(c) for c in classes))
         return y_index, np.zeros(n_rows)
 
+    def _numeric_labels(self, raw: npt.NDArray[Any], n_rows: int
+                        ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        if raw.shape[0] != n_rows:
+            raise DataError(f"y has {raw.shape[0]} values but X has {n_rows} rows; give one "
+                            "label per row.")
+        numbers = raw.astype(np.float64)
+        bad = ~np.isfinite(numbers)
+        if bad.any():
+            raise DataError(f"The label has {int(bad.sum())} missing, NaN or infinite value(s) "
+                            f"(first at row {int(np.flatnonzero(bad)[0])}); drop those rows.")
+        uniq, inverse = np.unique(raw, return_inverse=True)
+        if uniq.size < 2:
+            raise DataError("The label has a single value; a classifier needs at least two "
+                            "classes.")
+        self.classes_ = uniq.astype(object)
+        self.label_spec_ = LabelSpec("label", "classification",
+                                     tuple(_class_text(c) for c in uniq.tolist()))
+        return inverse.astype(np.int64), np.zeros(n_rows)
+
     def _n_trees(self) -> int:
         return 1
 
@@ -177,8 +199,8 @@ class _TreeEstimator:
         """Grow the tree (or forest) on ``X`` and ``y``; returns ``self``."""
         self._check_params()
         encoded = fit_encoding(X, self.categorical_features)
-        x = encoded.x
-        n_rows, n_features = x.shape
+        columns = encoded.columns
+        n_rows, n_features = encoded.n_rows, len(columns)
         if n_rows == 0:
             raise DataError("X has no rows; give at least one row to fit.")
         y_index, yf = self._labels(y, n_rows)
@@ -190,8 +212,8 @@ class _TreeEstimator:
         if self.missing == "median":
             for j, spec in enumerate(specs):
                 if spec.kind == "numeric":
-                    fill = _mllib_median(x[:, j])
-                    x[:, j] = np.where(np.isnan(x[:, j]), fill, x[:, j])
+                    fill = _mllib_median(columns[j])
+                    columns[j] = np.where(np.isnan(columns[j]), fill, columns[j])
                     specs[j] = FeatureSpec(spec.name, "numeric", fill_value=fill)
         max_possible = min(self.max_bins, n_rows)
         categorical = {}
@@ -210,9 +232,9 @@ class _TreeEstimator:
             numba.set_num_threads(min(self.n_threads, int(getattr(numba.config,
                                                                   "NUMBA_NUM_THREADS", 1))))
         rng = np.random.default_rng(self.seed)
-        bins = fit_bins(x, weight, categorical, self.max_bins, rng)
-        xb = bin_matrix(x, bins)
-        del x
+        bins = fit_bins(columns, weight, categorical, self.max_bins, rng)
+        xb = bin_matrix(columns, bins)
+        del columns, encoded
         n_classes = len(self.classes_) if self._task == "classification" else 0
         impurity = self.impurity or ("gini" if self._task == "classification" else "variance")
         config = GrowConfig(

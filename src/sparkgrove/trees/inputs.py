@@ -15,16 +15,26 @@ from sparkgrove.trees.model import FeatureSpec, category_codes
 
 @dataclass
 class Encoded:
-    """A float matrix (categorical columns as codes, missing as NaN) and its feature specs."""
+    """Float columns (categorical ones as codes, missing as NaN) and their feature specs.
 
-    x: npt.NDArray[np.float64]
+    Columns are kept apart (views of the input where possible) rather than copied into one
+    matrix: the engine bins them one by one.
+    """
+
+    columns: list[npt.NDArray[np.float64]]
     specs: tuple[FeatureSpec, ...]
+
+    @property
+    def n_rows(self) -> int:
+        """Number of rows."""
+        return int(self.columns[0].shape[0]) if self.columns else 0
 
 
 def to_columns(x: Any) -> tuple[list[str], dict[str, Any]]:
     """Column names and columns of a pandas DataFrame, Arrow table or 2-D array."""
     if hasattr(x, "column_names") and hasattr(x, "to_pandas"):  # pyarrow.Table
-        x = x.to_pandas()
+        names = [str(c) for c in x.column_names]
+        return names, {name: _arrow_column(x.column(name)) for name in names}
     if hasattr(x, "columns") and hasattr(x, "dtypes"):  # pandas.DataFrame
         names = [str(c) for c in x.columns]
         return names, {str(c): x[c] for c in x.columns}
@@ -33,6 +43,20 @@ def to_columns(x: Any) -> tuple[list[str], dict[str, Any]]:
         raise DataError(f"X must be 2-dimensional (rows x features); got shape {array.shape}.")
     names = [f"x{j}" for j in range(array.shape[1])]
     return names, {name: array[:, j] for j, name in enumerate(names)}
+
+
+def _arrow_column(column: Any) -> Any:
+    """A numpy view of a numeric Arrow column (nulls as NaN), else an object array."""
+    import pyarrow as pa
+
+    kind = column.type
+    if pa.types.is_integer(kind) or pa.types.is_floating(kind):
+        if column.null_count:
+            column = column.cast(pa.float64()).fill_null(np.nan)
+        chunks = [c.to_numpy(zero_copy_only=False) for c in column.chunks]  # views if possible
+        joined = chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+        return joined.astype(np.float64, copy=False)
+    return np.asarray(column.to_pylist(), dtype=object)
 
 
 def _is_categorical_series(column: Any) -> bool:
@@ -85,24 +109,30 @@ def fit_encoding(x: Any, categorical: str | Sequence[int | str] | None) -> Encod
             specs.append(FeatureSpec(name, "categorical", tuple(present)))
         else:
             specs.append(FeatureSpec(name, "numeric"))
-    return Encoded(encode(columns, names, tuple(specs)), tuple(specs))
+    return Encoded(encode_columns(columns, tuple(specs)), tuple(specs))
 
 
-def encode(columns: dict[str, Any], names: list[str], specs: tuple[FeatureSpec, ...]
-           ) -> npt.NDArray[np.float64]:
-    """The float matrix of ``columns`` under ``specs`` (unseen categories take the last code)."""
+def encode_columns(columns: dict[str, Any], specs: tuple[FeatureSpec, ...]
+                   ) -> list[npt.NDArray[np.float64]]:
+    """Float columns under ``specs`` (unseen categories take the last code)."""
     missing = [s.name for s in specs if s.name not in columns]
     if missing:
         raise DataError(f"X lacks feature column(s) {', '.join(missing)} seen at fit time.")
-    n_rows = len(columns[names[0]]) if names else 0
-    out = np.empty((n_rows, len(specs)))
-    for j, spec in enumerate(specs):
+    out = []
+    for spec in specs:
         if spec.kind == "numeric":
             try:
-                out[:, j] = np.asarray(columns[spec.name], dtype=np.float64)
+                out.append(np.asarray(columns[spec.name], dtype=np.float64))
             except (TypeError, ValueError) as exc:
                 raise DataError(f"Column {spec.name!r} is not numeric ({exc}); list it in "
                                 "categorical_features or convert it.") from exc
         else:
-            out[:, j] = category_codes(columns[spec.name], spec.categories)
+            out.append(category_codes(columns[spec.name], spec.categories))
     return out
+
+
+def encode(columns: dict[str, Any], names: list[str], specs: tuple[FeatureSpec, ...]
+           ) -> npt.NDArray[np.float64]:
+    """The float matrix of ``columns`` under ``specs``."""
+    encoded = encode_columns(columns, specs)
+    return np.column_stack(encoded) if encoded else np.empty((0, 0))
