@@ -5,8 +5,12 @@ Settings are resolved from four sources; a later source wins over an earlier one
 1. defaults (``DEFAULT_*`` below);
 2. ``sparkgrove.toml`` in the current folder (or the file named by ``SPARKGROVE_CONFIG``);
 3. environment variables ``SPARKGROVE_WORKSPACE``, ``SPARKGROVE_CATALOG_URL``,
-   ``SPARKGROVE_SPARK_MASTER``;
-4. command-line flags (``--workspace``, ``--catalog-url``, ``--master``) or keyword arguments.
+   ``SPARKGROVE_SPARK_MASTER``, ``SPARKGROVE_CLUSTER``;
+4. command-line flags (``--workspace``, ``--catalog-url``, ``--master``, ``--cluster``) or
+   keyword arguments.
+
+``cluster`` names a cluster started by ``sparkgrove cluster up``: Spark work then runs there
+(its master URL and secret are looked up), whatever ``spark_master`` says.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ DEFAULT_WORKSPACE = "sparkgrove-workspace"
 DEFAULT_SPARK_MASTER = "local[*]"
 DEFAULT_CONFIG_FILE = "sparkgrove.toml"
 ENV_PREFIX = "SPARKGROVE_"
-_KEYS = ("workspace", "catalog_url", "spark_master")
+_KEYS = ("workspace", "catalog_url", "spark_master", "cluster")
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,8 @@ class Settings:
     catalog_url: str
     spark_master: str = DEFAULT_SPARK_MASTER
     spark_conf: Mapping[str, str] = field(default_factory=dict)
+    cluster: str | None = None
+    """A cluster started by ``sparkgrove cluster up``; when set, Spark work runs there."""
 
     @property
     def warehouse(self) -> Path:
@@ -69,7 +75,7 @@ class Settings:
 
     def with_overrides(self, **values: Any) -> Settings:
         """A copy with some fields replaced (``None`` values are ignored)."""
-        given = {k: v for k, v in values.items() if v is not None}
+        given = {k: v for k, v in values.items() if v is not None or k == "cluster"}
         return replace(self, **given)
 
 
@@ -95,6 +101,7 @@ def load_settings(
     workspace: str | Path | None = None,
     catalog_url: str | None = None,
     spark_master: str | None = None,
+    cluster: str | None = None,
     config_file: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
@@ -106,6 +113,7 @@ def load_settings(
         "workspace": DEFAULT_WORKSPACE,
         "catalog_url": None,
         "spark_master": DEFAULT_SPARK_MASTER,
+        "cluster": None,
     }
     spark_conf: dict[str, str] = {}
     config_base = base
@@ -128,7 +136,7 @@ def load_settings(
             if key == "workspace":
                 config_base = base
     for key, given in (("workspace", workspace), ("catalog_url", catalog_url),
-                       ("spark_master", spark_master)):
+                       ("spark_master", spark_master), ("cluster", cluster)):
         if given is not None:
             values[key] = given
             if key == "workspace":
@@ -140,4 +148,5 @@ def load_settings(
     master = str(values["spark_master"]).strip()
     if not master:
         raise ConfigError("spark_master is empty: use local[*], local[N] or spark://HOST:PORT.")
-    return Settings(workspace=ws, catalog_url=url, spark_master=master, spark_conf=spark_conf)
+    return Settings(workspace=ws, catalog_url=url, spark_master=master, spark_conf=spark_conf,
+                    cluster=values["cluster"] or None)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkgrove.errors import DataError
+from sparkgrove.errors import DataError, EnvironmentProblem
 from sparkgrove.java import check_java
 from sparkgrove.settings import Settings
 from sparkgrove.store.entities import ColumnSpec, TableInfo
@@ -49,22 +49,85 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
     check_java()
     from pyspark.sql import SparkSession
 
+    master = settings.spark_master
+    cluster_conf: dict[str, str] = {}
+    if settings.cluster:
+        from sparkgrove.cluster.manager import ClusterManager
+        from sparkgrove.store.db import open_database
+
+        manager = ClusterManager(settings, open_database(settings.catalog_url))
+        master, cluster_conf, properties = manager.client_conf(settings.cluster)
+        # The secret reaches the driver's JVM in a file readable by the owner alone, not on
+        # its command line (under spark-submit the step runner passes the same file).
+        os.environ["PYSPARK_SUBMIT_ARGS"] = f"--properties-file {properties} pyspark-shell"
+
     # Python workers must import sparkgrove: run them on this interpreter unless told otherwise.
     os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     # Bind the driver to loopback unless told otherwise (secure by default).
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    builder = SparkSession.builder.master(settings.spark_master).appName(app_name)
+    builder = SparkSession.builder.master(master).appName(app_name)
     merged = {**DEFAULT_SPARK_CONF,
               "spark.sql.warehouse.dir": str(settings.workspace / "spark-warehouse"),
               "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-              **dict(settings.spark_conf), **dict(conf or {})}
+              **dict(settings.spark_conf), **cluster_conf, **dict(conf or {})}
     for key, value in merged.items():
         builder = builder.config(key, value)
-    spark = builder.getOrCreate()
+    if master.startswith("spark://"):
+        spark = connect_bounded(builder, master, connect_timeout())
+    else:
+        spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     if catalog is not None:
         register_tables(spark, catalog)
     return spark
+
+
+DEFAULT_CONNECT_TIMEOUT = 45.0
+
+
+def connect_timeout() -> float:
+    """Seconds a driver may take to register with a standalone master
+    (``SPARKGROVE_CONNECT_TIMEOUT``, default 45)."""
+    return float(os.environ.get("SPARKGROVE_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT))
+
+
+def connect_bounded(builder: Any, master: str, timeout: float) -> SparkSession:
+    """``builder.getOrCreate()``, refused with a clear message after ``timeout`` seconds.
+
+    Spark's driver retries a master that refuses it for minutes (for instance when the secret
+    is missing or wrong); here the driver's JVM is stopped and the caller told why instead.
+    """
+    import threading
+
+    from pyspark import SparkContext
+
+    result: dict[str, Any] = {}
+
+    def create() -> None:
+        try:
+            result["spark"] = builder.getOrCreate()
+        except BaseException as exc:  # reported below, in the caller's thread
+            result["error"] = exc
+
+    thread = threading.Thread(target=create, daemon=True, name="sparkgrove-connect")
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        gateway = SparkContext._gateway
+        proc = getattr(gateway, "proc", None)
+        if proc is not None:
+            proc.kill()
+        raise EnvironmentProblem(
+            f"The Spark master at {master} did not accept this driver within {timeout:.0f}s: "
+            "its secret is missing or wrong, or the cluster is not reachable. Run Spark work "
+            "with --cluster NAME so sparkgrove passes the cluster's secret, and check "
+            "`sparkgrove cluster status NAME`.")
+    if "error" in result:
+        error = result["error"]
+        first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        raise EnvironmentProblem(f"Could not start a Spark driver on {master}: {first}") from error
+    session: SparkSession = result["spark"]
+    return session
 
 
 def spark_schema(columns: tuple[ColumnSpec, ...], *, corrupt: bool = False) -> StructType:

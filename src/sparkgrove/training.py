@@ -167,7 +167,7 @@ def train_table(
                    "location": table.location, **counts,
                    "trained_at": dt.datetime.now(dt.UTC).isoformat(),
                    "spark_version": spark_version(spark),
-                   "spark_master": workspace.settings.spark_master}
+                   "spark_master": spark.sparkContext.master}
         all_params = {"label": label, "task": task,
                       "features": [n for n, _ in plan.features],
                       "test_fraction": test_fraction, "seed": seed, **params.to_dict()}

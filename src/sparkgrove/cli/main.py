@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from sparkgrove.cli import catalog_cmd, models_cmd
+from sparkgrove.cli import catalog_cmd, cluster_cmd, models_cmd
 from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
 from sparkgrove.errors import SparkgroveError
 from sparkgrove.trees.params import TreeParams
@@ -24,6 +24,8 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(catalog_cmd.app, name="catalog")
+app.add_typer(cluster_cmd.app, name="cluster")
+app.add_typer(cluster_cmd.step_app, name="step")
 app.add_typer(models_cmd.app, name="models")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
@@ -39,9 +41,11 @@ def main(
              "SPARKGROVE_CATALOG_URL).")] = None,
     master: Annotated[str | None, typer.Option(
         help="Spark master URL (default local[*]; env SPARKGROVE_SPARK_MASTER).")] = None,
+    cluster: Annotated[str | None, typer.Option(
+        help="Run Spark work on this sparkgrove cluster (env SPARKGROVE_CLUSTER).")] = None,
 ) -> None:
     """Options shared by every command; flags win over environment and sparkgrove.toml."""
-    ctx.obj = CliState(workspace, catalog_url, master)
+    ctx.obj = CliState(workspace, catalog_url, master, cluster)
 
 
 def open_workspace(ctx: typer.Context) -> Workspace:

@@ -25,11 +25,13 @@ class CliState:
     workspace: str | None = None
     catalog_url: str | None = None
     master: str | None = None
+    cluster: str | None = None
 
-    def settings(self) -> Settings:
+    def settings(self, *, resolve_cluster: bool = True) -> Settings:
         """Settings resolved with these flags on top of environment and sparkgrove.toml."""
-        return load_settings(workspace=self.workspace, catalog_url=self.catalog_url,
-                             spark_master=self.master)
+        settings = load_settings(workspace=self.workspace, catalog_url=self.catalog_url,
+                                 spark_master=self.master, cluster=self.cluster)
+        return settings if resolve_cluster else settings.with_overrides(cluster=None)
 
 
 def emit_json(data: Any) -> None:

@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select
@@ -23,8 +24,15 @@ def _initial(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.metadata.tables[n] for n in names])
 
 
+def _clusters(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=[schema.clusters, schema.steps])
+
+
 # Append new migrations; never edit or reorder the ones that shipped.
-MIGRATIONS: tuple[tuple[int, str, Migration], ...] = ((1, "initial catalog and registry", _initial),)
+MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
+    (1, "initial catalog and registry", _initial),
+    (2, "clusters and steps", _clusters),
+)
 
 
 def utcnow() -> dt.datetime:
@@ -94,6 +102,8 @@ def open_database(url: str) -> Database:
         ) from exc
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        if engine.url.database and engine.url.database != ":memory:":
+            Path(engine.url.database).parent.mkdir(parents=True, exist_ok=True)
     database = Database(engine=engine, url=url)
     try:
         database.migrate()

@@ -91,6 +91,41 @@ table_files = Table(
     UniqueConstraint("table_id", "path", name="uq_table_files"),
 )
 
+clusters = Table(
+    "clusters",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(128), nullable=False, unique=True),
+    Column("state", String(32), nullable=False),
+    Column("master_url", Text, nullable=False),
+    Column("web_url", Text, nullable=False),
+    Column("spec", JSON, nullable=False),
+    Column("processes", JSON, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+steps = Table(
+    "steps",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("cluster", String(128), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(32), nullable=False),
+    Column("target", Text, nullable=False),
+    Column("args", JSON, nullable=False),
+    Column("action_on_failure", String(32), nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("exit_code", Integer, nullable=True),
+    Column("pid", Integer, nullable=True),
+    Column("log_path", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=True),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+)
+
 models = Table(
     "models",
     metadata,

@@ -1,0 +1,202 @@
+"""``sparkgrove cluster`` and ``sparkgrove step``: EMR's clusters and steps on Spark standalone."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from sparkgrove.cli.output import CliState, console, emit_json, table
+from sparkgrove.cluster.manager import ClusterManager
+from sparkgrove.cluster.spec import build_spec, load_spec
+from sparkgrove.cluster.steps import FINAL_STATES, PENDING, RUNNING, StepStore
+from sparkgrove.errors import ConfigError
+from sparkgrove.store.db import open_database
+
+app = typer.Typer(help="Start, inspect and stop Spark standalone clusters.", no_args_is_help=True)
+step_app = typer.Typer(help="Submit work to a cluster as steps, one at a time.",
+                       no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+NameArg = Annotated[str, typer.Argument(help="Cluster name.")]
+
+
+def _manager(ctx: typer.Context) -> ClusterManager:
+    state: CliState = ctx.obj
+    settings = state.settings(resolve_cluster=False)
+    settings.ensure_dirs()
+    return ClusterManager(settings, open_database(settings.catalog_url))
+
+
+@app.command()
+def up(ctx: typer.Context,
+       spec_file: Annotated[Path | None, typer.Option("--spec", help="TOML cluster spec.")] = None,
+       name: Annotated[str | None, typer.Option(help="Cluster name (default 'default').")] = None,
+       workers: Annotated[int | None, typer.Option(help="Number of workers.")] = None,
+       cores: Annotated[int | None, typer.Option(help="Cores per worker.")] = None,
+       memory: Annotated[str | None, typer.Option(help="Memory per worker, e.g. 2g.")] = None,
+       idle_timeout: Annotated[str | None, typer.Option(
+           help="Shut down after this long idle, e.g. 30m (0: never).")] = None,
+       timeout: Annotated[float, typer.Option(help="Seconds to wait for the workers.")] = 120.0,
+       as_json: JsonOpt = False) -> None:
+    """Start a master and workers as real JVM processes, loopback only, with a new secret."""
+    overrides: dict[str, Any] = {"name": name, "workers": workers, "cores": cores,
+                                 "memory": memory, "idle_timeout": idle_timeout}
+    if spec_file is not None:
+        spec = load_spec(spec_file, **overrides)
+    else:
+        spec = build_spec({"name": name or "default",
+                           **{k: v for k, v in overrides.items() if v is not None and k != "name"}},
+                          source="the flags")
+    manager = _manager(ctx)
+    with console.status(f"starting cluster {spec.name} ({spec.workers} x {spec.cores} core, "
+                        f"{spec.memory})"):
+        info = manager.up(spec, timeout=timeout)
+    if as_json:
+        emit_json(manager.status(info.name))
+        return
+    workers_web = [p for p in info.processes if p["role"] == "worker"]
+    console.print(f"Cluster [bold]{info.name}[/bold] is up: {spec.workers} worker(s) registered.")
+    console.print(f"  master URL   {info.master_url}")
+    console.print(f"  master UI    {info.web_url}")
+    for i, proc in enumerate(workers_web, start=1):
+        console.print(f"  worker {i} UI  http://127.0.0.1:{proc['ports'][0]}")
+    console.print(f"Run work there with --cluster {info.name}; stop it with "
+                  f"`sparkgrove cluster down {info.name}`.")
+
+
+@app.command()
+def status(ctx: typer.Context, name: NameArg = "default", as_json: JsonOpt = False) -> None:
+    """Show a cluster's state as its master reports it."""
+    data = _manager(ctx).status(name)
+    if as_json:
+        emit_json(data)
+        return
+    console.print(f"[bold]{data['name']}[/bold]: {data['state']} {data['message']}")
+    console.print(f"  master {data['master_url']}  UI {data['web_url']}")
+    master = data.get("master")
+    if master:
+        console.print(f"  workers alive {master['alive_workers']}, cores {master['cores_used']}"
+                      f"/{master['cores']} used, memory {master['memory_used_mb']}"
+                      f"/{master['memory_mb']} MB used")
+        for app_info in master["active_apps"]:
+            console.print(f"  running application {app_info['id']} {app_info['name']}")
+    table("Processes", ["role", "pid", "alive", "ports"],
+          [(p["role"], p["pid"], p["alive"], ",".join(map(str, p["ports"])))
+           for p in data["processes"]])
+
+
+@app.command()
+def down(ctx: typer.Context, name: NameArg = "default", as_json: JsonOpt = False) -> None:
+    """Stop exactly the processes the cluster started."""
+    stopped = _manager(ctx).down(name)
+    if as_json:
+        emit_json(stopped)
+        return
+    for proc in stopped:
+        verb = "stopped" if proc["was_running"] else "was not running"
+        console.print(f"{proc['role']} (pid {proc['pid']}) {verb}")
+    console.print(f"Cluster {name} is down.")
+
+
+@app.command("list")
+def list_clusters(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+    """List clusters and their states."""
+    found = _manager(ctx).list_clusters()
+    if as_json:
+        emit_json([c.to_dict() for c in found])
+        return
+    table("Clusters", ["name", "state", "master", "workers", "message"],
+          [(c.name, c.state, c.master_url, c.spec.workers, c.message) for c in found])
+
+
+def _steps(ctx: typer.Context) -> tuple[ClusterManager, StepStore]:
+    manager = _manager(ctx)
+    return manager, StepStore(manager.db)
+
+
+@step_app.command("add", context_settings={"allow_extra_args": True,
+                                           "ignore_unknown_options": True})
+def step_add(ctx: typer.Context, cluster: NameArg,
+             script: Annotated[str, typer.Argument(
+                 help="A PySpark script (*.py), or crawl, train or predict.")],
+             name: Annotated[str | None, typer.Option(help="Step name.")] = None,
+             action_on_failure: Annotated[str, typer.Option(
+                 help="CONTINUE, CANCEL_AND_WAIT or TERMINATE_CLUSTER.")] = "CONTINUE",
+             wait: Annotated[bool, typer.Option(help="Wait for the step to end.")] = False,
+             as_json: JsonOpt = False) -> None:
+    """Queue a step; extra arguments go to the script or command."""
+    manager, steps = _steps(ctx)
+    info = manager.get(cluster)
+    if info.state != "RUNNING":
+        raise ConfigError(f"Cluster {cluster} is {info.state}; bring it up first.")
+    step = steps.add(cluster, script, list(ctx.args), name=name,
+                     action_on_failure=action_on_failure,
+                     log_dir=manager.folder(cluster) / "steps")
+    if wait:
+        while step.state not in FINAL_STATES:
+            time.sleep(1.0)
+            step = steps.get(step.id)
+    if as_json:
+        emit_json(step.to_dict())
+        return
+    console.print(f"Step {step.id} ({step.name}) is {step.state}; logs: {step.log_path}")
+
+
+@step_app.command("list")
+def step_list(ctx: typer.Context, cluster: NameArg, as_json: JsonOpt = False) -> None:
+    """List a cluster's steps."""
+    _, steps = _steps(ctx)
+    found = steps.for_cluster(cluster)
+    if as_json:
+        emit_json([s.to_dict() for s in found])
+        return
+    table(f"Steps of {cluster}", ["id", "name", "state", "exit", "started", "ended"],
+          [(s.id, s.name, s.state, s.exit_code, s.started_at, s.ended_at) for s in found])
+
+
+@step_app.command("show")
+def step_show(ctx: typer.Context, step_id: int, as_json: JsonOpt = False) -> None:
+    """Show one step."""
+    _, steps = _steps(ctx)
+    step = steps.get(step_id)
+    if as_json:
+        emit_json(step.to_dict())
+        return
+    for key, value in step.to_dict().items():
+        console.print(f"{key:>18}  {value}")
+
+
+@step_app.command("logs")
+def step_logs(ctx: typer.Context, step_id: int,
+              tail: Annotated[int, typer.Option(help="Last lines only (0: all).")] = 0) -> None:
+    """Print a step's driver log."""
+    _, steps = _steps(ctx)
+    step = steps.get(step_id)
+    try:
+        text = Path(step.log_path).read_text(errors="replace")
+    except OSError:
+        text = ""
+    lines = text.splitlines()
+    print("\n".join(lines[-tail:] if tail else lines))
+
+
+@step_app.command("cancel")
+def step_cancel(ctx: typer.Context, step_id: int) -> None:
+    """Cancel a pending step, or stop a running one."""
+    from sparkgrove.cluster import daemons
+
+    _, steps = _steps(ctx)
+    step = steps.get(step_id)
+    if step.state == PENDING and steps.set_state(step_id, "CANCELLED", only_from=(PENDING,),
+                                                 message="cancelled by the user"):
+        console.print(f"Step {step_id} cancelled.")
+    elif step.state == RUNNING and steps.set_state(step_id, "CANCELLED", only_from=(RUNNING,),
+                                                   message="cancelled by the user"):
+        if step.pid:
+            daemons.stop_process(step.pid)
+        console.print(f"Step {step_id} stopped and cancelled.")
+    else:
+        raise ConfigError(f"Step {step_id} is {step.state}; only PENDING or RUNNING steps can "
+                          "be cancelled.")

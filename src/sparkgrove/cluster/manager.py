@@ -1,0 +1,313 @@
+"""Clusters: bring Spark standalone daemons up from a spec, report their state, tear them down.
+
+A cluster's files live in ``<workspace>/clusters/<name>/``: the generated secret and the
+daemons' properties file (both readable by the owner alone), the daemons' logs, the workers'
+work folders, and step logs. Its record (state, URLs, spec, process ids) is in the store.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Row, insert, select, update
+
+from sparkgrove.cluster import daemons
+from sparkgrove.cluster.spec import ClusterSpec
+from sparkgrove.errors import AlreadyExistsError, EnvironmentProblem, NotFoundError, suggest
+from sparkgrove.java import check_java
+from sparkgrove.settings import Settings
+from sparkgrove.store import schema as s
+from sparkgrove.store.db import Database, utcnow
+
+RUNNING, TERMINATED, FAILED = "RUNNING", "TERMINATED", "TERMINATED_WITH_ERRORS"
+DEFAULT_START_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    """A cluster's record."""
+
+    name: str
+    state: str
+    master_url: str
+    web_url: str
+    spec: ClusterSpec
+    processes: list[dict[str, Any]]
+    message: str
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return {"name": self.name, "state": self.state, "master_url": self.master_url,
+                "web_url": self.web_url, "spec": self.spec.to_dict(),
+                "processes": self.processes, "message": self.message,
+                "created_at": self.created_at.isoformat(),
+                "updated_at": self.updated_at.isoformat()}
+
+
+def _info(row: Row[Any]) -> ClusterInfo:
+    return ClusterInfo(row.name, row.state, row.master_url, row.web_url,
+                       ClusterSpec.from_dict(row.spec), list(row.processes), row.message,
+                       row.created_at, row.updated_at)
+
+
+class ClusterManager:
+    """Brings clusters of one workspace up and down."""
+
+    def __init__(self, settings: Settings, database: Database) -> None:
+        self.settings = settings
+        self.db = database
+
+    # ---- files ---------------------------------------------------------------------------
+    def folder(self, name: str) -> Path:
+        """The cluster's folder in the workspace."""
+        return self.settings.workspace / "clusters" / name
+
+    def secret(self, name: str) -> str:
+        """The cluster's shared secret."""
+        path = self.folder(name) / "secret"
+        try:
+            return path.read_text().strip()
+        except OSError as exc:
+            raise NotFoundError(f"Cluster {name!r} has no secret file at {path}; bring it up "
+                                "with `sparkgrove cluster up`.") from exc
+
+    @staticmethod
+    def _write_private(path: Path, text: str) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+        os.chmod(path, 0o600)
+
+    def daemon_env(self, spec: ClusterSpec) -> dict[str, str]:
+        """Environment of the daemons: loopback only, this pyspark's Spark, the spec's env."""
+        folder = self.folder(spec.name)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
+        env.update({"SPARK_HOME": str(daemons.spark_home()), "SPARK_LOCAL_IP": daemons.LOOPBACK,
+                    "SPARK_LOG_DIR": str(folder / "logs"), "SPARK_CONF_DIR": str(folder / "conf"),
+                    "PYSPARK_PYTHON": sys.executable})
+        env.update(spec.spark_env)
+        return env
+
+    # ---- records -------------------------------------------------------------------------
+    def get(self, name: str) -> ClusterInfo:
+        """The record of cluster ``name``."""
+        with self.db.begin() as conn:
+            row = conn.execute(select(s.clusters).where(s.clusters.c.name == name)).first()
+            if row is None:
+                names = conn.execute(select(s.clusters.c.name)).scalars().all()
+                raise NotFoundError(f"Unknown cluster {name!r}: {suggest(name, names, 'clusters')}.")
+        return _info(row)
+
+    def list_clusters(self) -> list[ClusterInfo]:
+        """Every cluster record, newest first."""
+        with self.db.begin() as conn:
+            rows = conn.execute(select(s.clusters).order_by(s.clusters.c.created_at.desc())).all()
+        return [_info(r) for r in rows]
+
+    def _save(self, spec: ClusterSpec, state: str, master_url: str, web_url: str,
+              processes: list[dict[str, Any]], message: str) -> None:
+        now = utcnow()
+        values = {"state": state, "master_url": master_url, "web_url": web_url,
+                  "spec": spec.to_dict(), "processes": processes, "message": message,
+                  "updated_at": now}
+        with self.db.begin() as conn:
+            found = conn.execute(select(s.clusters.c.id).where(
+                s.clusters.c.name == spec.name)).scalar()
+            if found is None:
+                conn.execute(insert(s.clusters).values(name=spec.name, created_at=now, **values))
+            else:
+                conn.execute(update(s.clusters).where(s.clusters.c.id == found).values(**values))
+
+    def _set_state(self, name: str, state: str, message: str) -> None:
+        with self.db.begin() as conn:
+            conn.execute(update(s.clusters).where(s.clusters.c.name == name).values(
+                state=state, message=message, updated_at=utcnow()))
+
+    # ---- lifecycle -----------------------------------------------------------------------
+    def is_up(self, info: ClusterInfo) -> bool:
+        """Whether the cluster's master process is alive."""
+        master = next((p for p in info.processes if p["role"] == "master"), None)
+        return master is not None and daemons.process_alive(master["pid"], master["marker"])
+
+    def up(self, spec: ClusterSpec, *, timeout: float = DEFAULT_START_TIMEOUT,
+           start_step_runner: bool = True) -> ClusterInfo:
+        """Start a master and the workers, wait for every worker to register, record it all."""
+        check_java()
+        try:
+            existing: ClusterInfo | None = self.get(spec.name)
+        except NotFoundError:
+            existing = None
+        if existing is not None and existing.state == RUNNING:
+            if self.is_up(existing):
+                raise AlreadyExistsError(
+                    f"Cluster {spec.name!r} is already running at {existing.master_url}; "
+                    f"`sparkgrove cluster down {spec.name}` first.")
+            self.down(spec.name, reason="stale record of a cluster whose master had died")
+        folder = self.folder(spec.name)
+        for sub in ("work", "conf"):
+            shutil.rmtree(folder / sub, ignore_errors=True)
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        (folder / "logs").mkdir(parents=True, exist_ok=True)
+        secret = secrets.token_urlsafe(32)
+        self._write_private(folder / "secret", secret + "\n")
+        props = {"spark.authenticate": "true", "spark.authenticate.secret": secret,
+                 "spark.master.rest.enabled": "false", **spec.spark_defaults}
+        self._write_private(folder / "daemon.conf",
+                            "".join(f"{k} {v}\n" for k, v in props.items()))
+        # Drivers read the secret from this file, never from their command line.
+        self._write_private(folder / "client.conf",
+                            f"spark.authenticate true\nspark.authenticate.secret {secret}\n")
+        env = self.daemon_env(spec)
+        self._bootstrap(spec, env)
+        started: list[dict[str, Any]] = []
+        master_port, web_port = daemons.free_port(), daemons.free_port()
+        master_url = f"spark://{daemons.LOOPBACK}:{master_port}"
+        web_url = f"http://{daemons.LOOPBACK}:{web_port}"
+        spark_class = str(daemons.spark_home() / "bin" / "spark-class")
+        try:
+            pid = daemons.start_process(
+                [spark_class, daemons.MASTER_CLASS, "--host", daemons.LOOPBACK, "--port",
+                 str(master_port), "--webui-port", str(web_port), "--properties-file",
+                 str(folder / "daemon.conf")], folder / "logs" / "master.log", env)
+            started.append({"role": "master", "pid": pid, "marker": daemons.MASTER_CLASS,
+                            "ports": [master_port, web_port],
+                            "log": str(folder / "logs" / "master.log")})
+            self._wait(lambda: daemons.master_json(web_url) is not None, timeout,
+                       "the master to answer", started)
+            for i in range(spec.workers):
+                worker_web = daemons.free_port()
+                log = folder / "logs" / f"worker-{i + 1}.log"
+                pid = daemons.start_process(
+                    [spark_class, daemons.WORKER_CLASS, master_url, "--host", daemons.LOOPBACK,
+                     "--cores", str(spec.cores), "--memory", spec.memory, "--webui-port",
+                     str(worker_web), "--work-dir", str(folder / "work" / f"worker-{i + 1}"),
+                     "--properties-file", str(folder / "daemon.conf")], log, env)
+                started.append({"role": "worker", "pid": pid, "marker": daemons.WORKER_CLASS,
+                                "ports": [worker_web], "log": str(log)})
+
+            def all_registered() -> bool:
+                status = daemons.master_json(web_url)
+                return status is not None and status.get("aliveworkers", 0) >= spec.workers
+
+            self._wait(all_registered, timeout, f"{spec.workers} worker(s) to register", started)
+            if start_step_runner:
+                log = folder / "logs" / "step-runner.log"
+                pid = daemons.start_process(
+                    [sys.executable, "-m", "sparkgrove.cluster.runner", "--workspace",
+                     str(self.settings.workspace), "--catalog-url", self.settings.catalog_url,
+                     spec.name], log, env)
+                started.append({"role": "step-runner", "pid": pid,
+                                "marker": "sparkgrove.cluster.runner", "ports": [],
+                                "log": str(log)})
+        except BaseException:
+            for proc in reversed(started):
+                daemons.stop_process(proc["pid"], proc["marker"])
+            raise
+        self._save(spec, RUNNING, master_url, web_url, started, "")
+        return self.get(spec.name)
+
+    def _bootstrap(self, spec: ClusterSpec, env: dict[str, str]) -> None:
+        log = self.folder(spec.name) / "logs" / "bootstrap.log"
+        for command in spec.bootstrap:
+            with log.open("ab") as out:
+                done = subprocess.run(["bash", "-c", command], stdout=out,
+                                      stderr=subprocess.STDOUT, env=env,
+                                      cwd=self.folder(spec.name), timeout=600, check=False)
+            if done.returncode != 0:
+                raise EnvironmentProblem(
+                    f"Bootstrap command {command!r} of cluster {spec.name} failed with exit code "
+                    f"{done.returncode}; nothing was started. Its output: {log}\n"
+                    f"{daemons.log_tail(log, 5)}")
+
+    @staticmethod
+    def _wait(ready: Any, timeout: float, what: str, started: list[dict[str, Any]]) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if ready():
+                return
+            for proc in started:
+                if not daemons.process_alive(proc["pid"]):
+                    raise EnvironmentProblem(
+                        f"The {proc['role']} daemon exited while waiting for {what}; its log "
+                        f"({proc['log']}) ends with:\n{daemons.log_tail(Path(proc['log']))}")
+            time.sleep(0.3)
+        tails = "\n".join(f"--- {p['role']} ({p['log']}):\n{daemons.log_tail(Path(p['log']), 8)}"
+                          for p in started)
+        raise EnvironmentProblem(f"Timed out after {timeout:.0f}s waiting for {what}.\n{tails}")
+
+    def status(self, name: str) -> dict[str, Any]:
+        """The record plus what the master itself reports (workers, cores, memory, apps)."""
+        info = self.get(name)
+        processes = [{**p, "alive": daemons.process_alive(p["pid"], p["marker"])}
+                     for p in info.processes]
+        out: dict[str, Any] = {**info.to_dict(), "processes": processes}
+        if info.state != RUNNING:
+            return out
+        master = next((p for p in processes if p["role"] == "master"), None)
+        live = daemons.master_json(info.web_url) if master and master["alive"] else None
+        if live is None:
+            out["state"] = "MASTER_DOWN"
+            out["message"] = (f"the master (pid {master['pid'] if master else '?'}) is not "
+                              f"running; see {master['log'] if master else 'its log'} and run "
+                              f"`sparkgrove cluster down {name}`")
+            return out
+        out["master"] = {
+            "status": live.get("status"), "alive_workers": live.get("aliveworkers"),
+            "cores": live.get("cores"), "cores_used": live.get("coresused"),
+            "memory_mb": live.get("memory"), "memory_used_mb": live.get("memoryused"),
+            "workers": [{"id": w["id"], "state": w["state"], "cores": w["cores"],
+                         "memory_mb": w["memory"]} for w in live.get("workers", [])],
+            "active_apps": [{"id": a["id"], "name": a["name"], "state": a["state"],
+                             "cores": a.get("cores")} for a in live.get("activeapps", [])],
+        }
+        return out
+
+    def down(self, name: str, *, reason: str = "stopped by the user") -> list[dict[str, Any]]:
+        """Stop exactly the processes this cluster started; return what was stopped."""
+        from sparkgrove.cluster.steps import StepStore
+
+        info = self.get(name)
+        steps = StepStore(self.db)
+        stopped = []
+        running = steps.running(name)
+        if running is not None and running.pid:
+            daemons.stop_process(running.pid)
+        order = sorted(info.processes, key=lambda p: {"step-runner": 0, "worker": 1,
+                                                      "master": 2}.get(p["role"], 3))
+        for proc in order:
+            if proc["role"] == "step-runner" and proc["pid"] == os.getpid():
+                continue
+            was_running = daemons.stop_process(proc["pid"], proc["marker"])
+            stopped.append({"role": proc["role"], "pid": proc["pid"], "was_running": was_running})
+        steps.interrupt_all(name)
+        self._set_state(name, TERMINATED, reason)
+        return stopped
+
+    def client_conf(self, name: str) -> tuple[str, dict[str, str], Path]:
+        """Master URL, Spark configuration, and the properties file holding the secret, for a
+        driver of this cluster."""
+        info = self.get(name)
+        if info.state != RUNNING or not self.is_up(info):
+            raise EnvironmentProblem(f"Cluster {name!r} is not running (state {info.state}); "
+                                     f"`sparkgrove cluster up --name {name}` first.")
+        memory = min(info.spec.memory_bytes, 1 * 2**30) // 2**20
+        conf = {"spark.authenticate": "true", "spark.executor.memory": f"{memory}m",
+                "spark.driver.host": daemons.LOOPBACK,
+                "spark.driver.bindAddress": daemons.LOOPBACK}
+        path = self.folder(name) / "client.conf"
+        if not path.exists():
+            raise NotFoundError(f"Cluster {name!r} has no client configuration at {path}; "
+                                "bring it up again.")
+        return info.master_url, conf, path

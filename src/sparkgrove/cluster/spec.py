@@ -1,0 +1,174 @@
+"""The cluster spec, shaped after EMR's: workers, Spark configurations by classification,
+an idle timeout for auto-termination, and bootstrap commands.
+
+A spec file is TOML::
+
+    name = "analytics"
+    workers = 2                # worker daemons
+    cores = 1                  # cores per worker
+    memory = "2g"              # memory per worker (for executors)
+    idle_timeout = "30m"       # shut down after this long with no step or application; 0: never
+    bootstrap = ["echo ready"] # shell commands run before the workers start
+
+    [[configurations]]
+    classification = "spark-defaults"
+    properties = { "spark.executor.memory" = "1g" }
+
+    [[configurations]]
+    classification = "spark-env"
+    properties = { SPARK_WORKER_OPTS = "-Dspark.worker.cleanup.enabled=true" }
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sparkgrove.errors import ConfigError
+from sparkgrove.names import check_name
+
+CLASSIFICATIONS = ("spark-defaults", "spark-env")
+ALLOWED_KEYS = ("name", "workers", "cores", "memory", "idle_timeout", "bootstrap",
+                "configurations")
+DEFAULT_WORKERS = 2
+DEFAULT_CORES = 1
+DEFAULT_MEMORY = "1g"
+_MEMORY = re.compile(r"^(\d+)([kmgt])b?$", re.IGNORECASE)
+_DURATION = re.compile(r"^(\d+)\s*([smhd]?)$")
+_UNITS = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class ClusterSpec:
+    """A validated cluster spec."""
+
+    name: str
+    workers: int = DEFAULT_WORKERS
+    cores: int = DEFAULT_CORES
+    memory: str = DEFAULT_MEMORY
+    idle_timeout: int = 0
+    bootstrap: tuple[str, ...] = ()
+    spark_defaults: dict[str, str] = field(default_factory=dict)
+    spark_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def memory_bytes(self) -> int:
+        """Memory per worker in bytes."""
+        return parse_memory(self.memory, "memory")
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return {"name": self.name, "workers": self.workers, "cores": self.cores,
+                "memory": self.memory, "idle_timeout": self.idle_timeout,
+                "bootstrap": list(self.bootstrap), "spark_defaults": self.spark_defaults,
+                "spark_env": self.spark_env}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ClusterSpec:
+        """Read what :meth:`to_dict` wrote."""
+        return cls(name=data["name"], workers=data["workers"], cores=data["cores"],
+                   memory=data["memory"], idle_timeout=data["idle_timeout"],
+                   bootstrap=tuple(data["bootstrap"]),
+                   spark_defaults=dict(data["spark_defaults"]),
+                   spark_env=dict(data["spark_env"]))
+
+
+def parse_memory(text: str, where: str) -> int:
+    """Bytes of a Spark memory string such as ``512m`` or ``2g``."""
+    match = _MEMORY.match(str(text).strip())
+    if not match:
+        raise ConfigError(f"The cluster spec's {where!r} must be a size such as 512m or 2g; "
+                          f"got {text!r}.")
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def parse_duration(value: Any, where: str) -> int:
+    """Seconds of ``30``, ``"90s"``, ``"30m"``, ``"2h"``."""
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    match = _DURATION.match(str(value).strip())
+    if not match:
+        raise ConfigError(f"The cluster spec's {where!r} must be a duration such as 300, '90s', "
+                          f"'30m' or '2h' (0 for never); got {value!r}.")
+    return int(match.group(1)) * _SECONDS[match.group(2)]
+
+
+def machine_memory() -> int:
+    """Physical memory of this machine in bytes."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 2**40
+
+
+def build_spec(data: dict[str, Any], *, source: str = "the cluster spec") -> ClusterSpec:
+    """Validate a spec given as a dict (from a file or from flags); name the field at fault."""
+    unknown = sorted(set(data) - set(ALLOWED_KEYS))
+    if unknown:
+        raise ConfigError(f"{source}: unknown field(s) {', '.join(unknown)}; allowed: "
+                          f"{', '.join(ALLOWED_KEYS)}.")
+    if "name" not in data:
+        raise ConfigError(f"{source}: the field 'name' is required.")
+    name = check_name(str(data["name"]), "cluster")
+    workers = data.get("workers", DEFAULT_WORKERS)
+    cores = data.get("cores", DEFAULT_CORES)
+    for field_name, value in (("workers", workers), ("cores", cores)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ConfigError(f"{source}: {field_name!r} must be a whole number >= 1; got "
+                              f"{value!r}.")
+    memory = str(data.get("memory", DEFAULT_MEMORY))
+    per_worker = parse_memory(memory, "memory")
+    available = machine_memory()
+    if per_worker * workers > available:
+        raise ConfigError(
+            f"{source}: 'memory' {memory} x {workers} workers is more than this machine's "
+            f"{available / 2**30:.1f} GiB; lower 'memory' or 'workers'.")
+    if per_worker < 256 * 2**20:
+        raise ConfigError(f"{source}: 'memory' must be at least 256m per worker; got {memory}.")
+    bootstrap = data.get("bootstrap", [])
+    if not isinstance(bootstrap, list) or not all(isinstance(c, str) for c in bootstrap):
+        raise ConfigError(f"{source}: 'bootstrap' must be a list of shell command strings.")
+    defaults: dict[str, str] = {}
+    env: dict[str, str] = {}
+    configurations = data.get("configurations", [])
+    if not isinstance(configurations, list):
+        raise ConfigError(f"{source}: 'configurations' must be a list of tables.")
+    for i, item in enumerate(configurations):
+        where = f"configurations[{i}]"
+        if not isinstance(item, dict) or set(item) - {"classification", "properties"}:
+            raise ConfigError(f"{source}: {where} must hold only 'classification' and "
+                              "'properties'.")
+        classification = item.get("classification")
+        if classification not in CLASSIFICATIONS:
+            raise ConfigError(f"{source}: {where}.classification must be one of "
+                              f"{', '.join(CLASSIFICATIONS)}; got {classification!r}.")
+        properties = item.get("properties", {})
+        if not isinstance(properties, dict):
+            raise ConfigError(f"{source}: {where}.properties must be a table.")
+        target = defaults if classification == "spark-defaults" else env
+        target.update({str(k): str(v) for k, v in properties.items()})
+    for key in defaults:
+        if key.startswith("spark.authenticate") or key == "spark.master.rest.enabled":
+            raise ConfigError(f"{source}: {key} is managed by sparkgrove (authentication is "
+                              "always on and the REST submission server always off).")
+    return ClusterSpec(name=name, workers=workers, cores=cores, memory=memory,
+                       idle_timeout=parse_duration(data.get("idle_timeout", 0), "idle_timeout"),
+                       bootstrap=tuple(bootstrap), spark_defaults=defaults, spark_env=env)
+
+
+def load_spec(path: str | Path, **overrides: Any) -> ClusterSpec:
+    """Read and validate a TOML spec file; ``overrides`` (flags) win over the file."""
+    source = Path(path)
+    try:
+        data = tomllib.loads(source.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the cluster spec {source}: {exc.strerror}.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{source} is not valid TOML: {exc}.") from exc
+    data.update({k: v for k, v in overrides.items() if v is not None})
+    return build_spec(data, source=str(source))

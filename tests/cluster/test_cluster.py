@@ -1,0 +1,187 @@
+"""Real Spark standalone daemons: up, status, steps, faults, security, down.
+
+One small cluster (2 workers x 1 core) serves the module; tests run in order.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sparkgrove.cluster import daemons
+from sparkgrove.cluster.manager import ClusterManager
+from sparkgrove.cluster.spec import build_spec
+from sparkgrove.cluster.steps import StepStore
+from sparkgrove.errors import AlreadyExistsError
+from sparkgrove.settings import Settings, load_settings
+from sparkgrove.store.db import open_database
+from sparkgrove.workspace import Workspace
+from tests.helpers import classification_rows, write_csv
+
+SPEC = {"name": "tc", "workers": 2, "cores": 1, "memory": "1g"}
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.5)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    base = tmp_path_factory.mktemp("cluster")
+    settings = load_settings(workspace=base / "ws", environ={}, cwd=base)
+    settings.ensure_dirs()
+    rows = classification_rows(2000, seed=9)
+    write_csv(base / "raw" / "a.csv", ["x1", "x2", "color", "label"], rows)
+    Workspace(settings).catalog.crawl(base / "raw", "cl", table="events")
+    return settings
+
+
+@pytest.fixture(scope="module")
+def manager(settings: Settings) -> Iterator[ClusterManager]:
+    manager = ClusterManager(settings, open_database(settings.catalog_url))
+    manager.up(build_spec(SPEC))
+    yield manager
+    if manager.get("tc").state == "RUNNING":
+        manager.down("tc")
+
+
+def _steps(manager: ClusterManager) -> StepStore:
+    return StepStore(manager.db)
+
+
+def _wait_step(manager: ClusterManager, step_id: int, timeout: float = 180) -> Any:
+    return wait_for(lambda: (s := _steps(manager).get(step_id)).state in
+                    ("COMPLETED", "FAILED", "CANCELLED", "INTERRUPTED") and s, timeout,
+                    f"step {step_id} to end")
+
+
+def test_up_registers_workers_and_is_secure(manager: ClusterManager) -> None:
+    status = manager.status("tc")
+    assert status["state"] == "RUNNING"
+    assert status["master"]["alive_workers"] == 2 and status["master"]["cores"] == 2
+    folder = manager.folder("tc")
+    for private in ("secret", "daemon.conf", "client.conf"):
+        assert stat.S_IMODE((folder / private).stat().st_mode) == 0o600
+    listening = []
+    for proc in manager.get("tc").processes:
+        cmdline = Path(f"/proc/{proc['pid']}/cmdline").read_bytes().decode(errors="replace")
+        assert manager.secret("tc") not in cmdline
+        listening += daemons.listening_addresses(proc["pid"])
+    assert listening, "the daemons listen somewhere"
+    assert all(daemons.is_loopback(a) for a in listening), listening
+    assert not daemons.port_open(6066)  # the REST submission server is off
+
+
+def test_a_second_up_is_refused(manager: ClusterManager) -> None:
+    with pytest.raises(AlreadyExistsError, match="already running"):
+        manager.up(build_spec(SPEC))
+
+
+def test_a_training_step_runs_on_the_cluster(manager: ClusterManager, settings: Settings) -> None:
+    step = _steps(manager).add("tc", "train", ["cl.events", "--label", "label", "--engine",
+                                               "spark", "--model", "on_cluster", "--json"],
+                               name="train", action_on_failure="CONTINUE",
+                               log_dir=manager.folder("tc") / "steps")
+    done = _wait_step(manager, step.id)
+    assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
+    model = Workspace(settings).registry.get("on_cluster")
+    assert model.lineage["spark_master"] == manager.get("tc").master_url
+
+
+def test_killing_a_steps_driver_fails_it_and_applies_the_action(
+        manager: ClusterManager, tmp_path: Path) -> None:
+    script = tmp_path / "slow.py"
+    script.write_text("import time\nfrom pyspark.sql import SparkSession\n"
+                      "SparkSession.builder.getOrCreate().range(10).count()\ntime.sleep(120)\n")
+    steps = _steps(manager)
+    slow = steps.add("tc", str(script), [], name="slow", action_on_failure="CANCEL_AND_WAIT",
+                     log_dir=manager.folder("tc") / "steps")
+    after = steps.add("tc", str(script), [], name="after", action_on_failure="CONTINUE",
+                      log_dir=manager.folder("tc") / "steps")
+    running = wait_for(lambda: (s := steps.get(slow.id)).state == "RUNNING" and s.pid and s,
+                       60, "the slow step to run")
+    wait_for(lambda: (manager.status("tc")["master"]["active_apps"] or None), 60,
+             "its application")
+    os.killpg(running.pid, signal.SIGKILL)
+    assert _wait_step(manager, slow.id).state == "FAILED"
+    assert wait_for(lambda: steps.get(after.id).state == "CANCELLED", 10, "the next step")
+
+
+def test_a_driver_without_the_secret_is_refused_in_bounded_time(
+        manager: ClusterManager, tmp_path: Path) -> None:
+    wrong = tmp_path / "wrong.conf"
+    wrong.write_text("spark.authenticate true\nspark.authenticate.secret not-the-secret\n")
+    code = (
+        "import os, sys, time\n"
+        f"os.environ['PYSPARK_SUBMIT_ARGS'] = '--properties-file {wrong} pyspark-shell'\n"
+        "from pyspark.sql import SparkSession\n"
+        "from sparkgrove.spark import connect_bounded\n"
+        "from sparkgrove.errors import EnvironmentProblem\n"
+        f"b = SparkSession.builder.master('{manager.get('tc').master_url}')\n"
+        "b = b.config('spark.ui.enabled', 'false').config('spark.driver.host', '127.0.0.1')\n"
+        "start = time.monotonic()\n"
+        "try:\n"
+        "    connect_bounded(b, 'the test master', 20)\n"
+        "except EnvironmentProblem as exc:\n"
+        "    print('REFUSED', round(time.monotonic() - start), exc)\n"
+        "    os._exit(3)\n"
+        "os._exit(0)\n")
+    start = time.monotonic()
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert done.returncode == 3, done.stdout + done.stderr[-2000:]
+    assert "secret is missing or wrong" in done.stdout
+    assert time.monotonic() - start < 60
+
+
+def test_a_dead_master_is_reported_and_down_cleans_up(manager: ClusterManager) -> None:
+    info = manager.get("tc")
+    master = next(p for p in info.processes if p["role"] == "master")
+    os.killpg(master["pid"], signal.SIGKILL)
+    wait_for(lambda: not daemons.process_alive(master["pid"]), 20, "the master to die")
+    status = manager.status("tc")
+    assert status["state"] == "MASTER_DOWN" and "not running" in status["message"]
+    stopped = manager.down("tc")
+    assert {p["role"] for p in stopped} == {"master", "worker", "step-runner"}
+    for proc in info.processes:
+        assert not daemons.process_alive(proc["pid"], proc["marker"])
+        for port in proc["ports"]:
+            assert not daemons.port_open(port)
+    assert manager.get("tc").state == "TERMINATED"
+
+
+def test_idle_cluster_terminates_itself(settings: Settings) -> None:
+    manager = ClusterManager(settings, open_database(settings.catalog_url))
+    info = manager.up(build_spec({"name": "idle", "workers": 1, "cores": 1, "memory": "512m",
+                                  "idle_timeout": 3}))
+    wait_for(lambda: manager.get("idle").state == "TERMINATED", 60, "auto-termination")
+    assert "idle" in manager.get("idle").message
+    for proc in info.processes:
+        wait_for(lambda p=proc: not daemons.process_alive(p["pid"], p["marker"]), 20,
+                 f"{proc['role']} to stop")
+
+
+def test_cli_cluster_commands(settings: Settings) -> None:
+    cli = [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(settings.workspace)]
+    listed = json.loads(subprocess.run([*cli, "cluster", "list", "--json"], capture_output=True,
+                                       text=True, check=True, timeout=60).stdout)
+    assert {c["name"] for c in listed} >= {"tc", "idle"}
+    bad = subprocess.run([*cli, "cluster", "up", "--name", "x", "--workers", "0"],
+                         capture_output=True, text=True, timeout=60, check=False)
+    assert bad.returncode == 2 and "'workers'" in bad.stderr
