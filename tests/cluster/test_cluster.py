@@ -104,6 +104,33 @@ def test_a_training_step_runs_on_the_cluster(manager: ClusterManager, settings: 
     assert model.lineage["spark_master"] == manager.get("tc").master_url
 
 
+def test_losing_a_worker_mid_step_still_gives_the_same_model(
+        manager: ClusterManager, settings: Settings) -> None:
+    steps = _steps(manager)
+    step = steps.add("tc", "train", ["cl.events", "--label", "label", "--engine", "spark",
+                                     "--model", "on_cluster", "--json"],
+                     name="train-again", action_on_failure="CONTINUE",
+                     log_dir=manager.folder("tc") / "steps")
+    info = manager.get("tc")
+    victim = [p for p in info.processes if p["role"] == "worker"][1]
+
+    def victim_busy() -> bool:
+        status = daemons.master_json(info.web_url) or {}
+        return any(w["coresused"] > 0 and w["webuiaddress"].endswith(f":{victim['ports'][0]}")
+                   for w in status.get("workers", []))
+
+    wait_for(victim_busy, 120, "an executor on the second worker")
+    os.killpg(victim["pid"], signal.SIGKILL)
+    assert steps.get(step.id).state == "RUNNING"
+    done = _wait_step(manager, step.id)
+    assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
+    registry = Workspace(settings).registry
+    first = registry.load_tree_model(registry.get("on_cluster:1")).to_dict()
+    again = registry.load_tree_model(registry.get("on_cluster:2")).to_dict()
+    assert again["trees"] == first["trees"]
+    assert manager.status("tc")["master"]["alive_workers"] == 1
+
+
 def test_killing_a_steps_driver_fails_it_and_applies_the_action(
         manager: ClusterManager, tmp_path: Path) -> None:
     script = tmp_path / "slow.py"
@@ -159,6 +186,7 @@ def test_a_dead_master_is_reported_and_down_cleans_up(manager: ClusterManager) -
     assert status["state"] == "MASTER_DOWN" and "not running" in status["message"]
     stopped = manager.down("tc")
     assert {p["role"] for p in stopped} == {"master", "worker", "step-runner"}
+    assert [p["was_running"] for p in stopped if p["role"] == "worker"].count(True) == 1
     for proc in info.processes:
         assert not daemons.process_alive(proc["pid"], proc["marker"])
         for port in proc["ports"]:
