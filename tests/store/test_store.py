@@ -11,7 +11,7 @@ from sparkgrove.store.entities import ColumnSpec
 def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     db = open_database(url)
-    assert db.schema_version() == 2
+    assert db.schema_version() == 3
     assert {"tables", "table_versions", "partitions", "model_versions"} <= set(db.table_names())
     assert db.migrate() == []
     assert open_database(url).migrate() == []

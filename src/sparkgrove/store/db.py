@@ -28,10 +28,15 @@ def _clusters(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.clusters, schema.steps])
 
 
+def _etl(conn: Connection) -> None:
+    schema.metadata.create_all(conn, tables=[schema.bookmarks, schema.etl_runs])
+
+
 # Append new migrations; never edit or reorder the ones that shipped.
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "initial catalog and registry", _initial),
     (2, "clusters and steps", _clusters),
+    (3, "etl bookmarks and runs", _etl),
 )
 
 

@@ -126,6 +126,35 @@ steps = Table(
     Column("ended_at", DateTime(timezone=True), nullable=True),
 )
 
+bookmarks = Table(
+    "bookmarks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(200), nullable=False),
+    Column("ctx", String(200), nullable=False),
+    Column("state", JSON, nullable=False),
+    Column("run_id", Integer, nullable=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("job", "ctx", name="uq_bookmarks"),
+)
+
+etl_runs = Table(
+    "etl_runs",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("job", String(200), nullable=False),
+    Column("script", Text, nullable=False),
+    Column("args", JSON, nullable=False),
+    Column("state", String(32), nullable=False),
+    Column("rows_read", BigInteger, nullable=False),
+    Column("rows_written", BigInteger, nullable=False),
+    Column("error_records", BigInteger, nullable=False),
+    Column("log_path", Text, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("ended_at", DateTime(timezone=True), nullable=True),
+)
+
 models = Table(
     "models",
     metadata,

@@ -1,0 +1,5 @@
+"""``from awsglue.dynamicframe import DynamicFrame``."""
+
+from sparkgrove.etl.dynamicframe import DynamicFrame, DynamicFrameCollection
+
+__all__ = ["DynamicFrame", "DynamicFrameCollection"]

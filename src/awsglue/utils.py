@@ -1,0 +1,5 @@
+"""``from awsglue.utils import getResolvedOptions``."""
+
+from sparkgrove.etl.utils import getResolvedOptions
+
+__all__ = ["getResolvedOptions"]
