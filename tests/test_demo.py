@@ -11,11 +11,17 @@ def test_demo_runs_the_whole_story(spark_workspace: Workspace) -> None:
     assert [c.name for c in history.tables[0].partition_keys] == ["year"]
     assert result.train is not None and result.predict is not None
     assert result.train.metrics["accuracy"] > 0.85
-    assert result.train.counts["rows_malformed"] == history.malformed
+    assert result.etl is not None and result.etl.state == "SUCCEEDED"
+    assert result.etl.error_records == history.malformed  # kept aside by the ETL job
+    assert result.train.model_version.lineage["table"] == f"{DEMO_DATABASE}.penguins_clean"
+    assert ws.catalog.table(f"{DEMO_DATABASE}.penguins_clean").format == "parquet"
     assert result.predict.rows == NEW_ARRIVALS
     assert {r["prediction"] for r in result.sample} <= {"Adelie", "Chinstrap", "Gentoo"}
     assert ws.catalog.table(f"{DEMO_DATABASE}.new_penguins_scored_v1").format == "parquet"
     again = run_demo(ws)
     assert again.crawls[0].unchanged_files == len(history.tables) * 3
+    assert again.etl is not None and again.etl.rows_read == 0  # bookmarks: nothing new
+    assert ws.spark.table(f"{DEMO_DATABASE}.penguins_clean").count() == \
+        result.etl.rows_written - NEW_ARRIVALS
     assert again.train is not None and again.train.model_version.version == 2
     assert len(steps) >= 5

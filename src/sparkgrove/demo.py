@@ -8,6 +8,7 @@ three species, numeric measurements and categorical island and sex, with missing
 from __future__ import annotations
 
 import csv
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,12 +16,15 @@ from pathlib import Path
 from typing import Any
 
 from sparkgrove.catalog.crawler import CrawlReport
+from sparkgrove.etl.dynamicframe import EtlError
+from sparkgrove.etl.runner import RunRecord, run_script
 from sparkgrove.predict import PredictResult, predict_table
 from sparkgrove.training import TrainResult, train_table
 from sparkgrove.trees.params import TreeParams
 from sparkgrove.workspace import Workspace
 
 DEMO_DATABASE = "demo"
+ETL_SCRIPT = Path(__file__).parent / "jobs" / "clean_penguins.py"
 DEMO_MODEL = "penguin_species"
 NEW_ARRIVALS = 30
 MALFORMED_LINES = {
@@ -66,11 +70,20 @@ def lay_out_raw_data(root: Path, seed: int = 7) -> tuple[Path, Path]:
             for line in MALFORMED_LINES.get(year, []):
                 out.write(line + "\n")
     arrivals.mkdir(parents=True, exist_ok=True)
-    with (arrivals / "arrivals.csv").open("w", newline="") as out:
-        writer = csv.writer(out)
-        writer.writerow(["tag", *columns[1:]])
+    with (arrivals / "arrivals.json").open("w") as out:
         for i, row in enumerate(new):
-            writer.writerow([f"P{i:03d}", *[row[c] for c in columns[1:]]])
+            record: dict[str, Any] = {"tag": f"P{i:03d}"}
+            for column in columns[1:]:
+                value = row[column]
+                if value == "NA":
+                    record[column] = None
+                elif column in ("island", "sex"):
+                    record[column] = value
+                elif column == "body_mass_g" and i % 3 == 0:
+                    record[column] = value  # a scale that sends text: a choice type
+                else:
+                    record[column] = float(value) if "." in value else int(value)
+            out.write(json.dumps(record) + "\n")
     return history, arrivals
 
 
@@ -79,6 +92,7 @@ class DemoResult:
     """What the demo did and where it left things."""
 
     crawls: list[CrawlReport] = field(default_factory=list)
+    etl: RunRecord | None = None
     train: TrainResult | None = None
     predict: PredictResult | None = None
     sample: list[dict[str, Any]] = field(default_factory=list)
@@ -97,9 +111,16 @@ def run_demo(workspace: Workspace, step: Step | None = None) -> DemoResult:
     result.crawls.append(workspace.catalog.crawl(history, DEMO_DATABASE, table="penguins"))
     result.crawls.append(workspace.catalog.crawl(arrivals, DEMO_DATABASE, table="new_penguins"))
     workspace.refresh_spark_tables()
-    say("training an MLlib decision tree on demo.penguins")
+    say("cleaning the raw tables with a Glue-style ETL job (sparkgrove/jobs/clean_penguins.py)")
+    result.etl = run_script(workspace, ETL_SCRIPT, [
+        "--JOB_NAME", "clean_penguins", "--database", DEMO_DATABASE,
+        "--job-bookmark-option", "job-bookmark-enable"])
+    if result.etl.state != "SUCCEEDED":
+        raise EtlError(f"The demo's ETL job failed: {result.etl.message} (log "
+                       f"{result.etl.log_path}).")
+    say("training an MLlib decision tree on demo.penguins_clean")
     result.train = train_table(
-        workspace, f"{DEMO_DATABASE}.penguins", label="species",
+        workspace, f"{DEMO_DATABASE}.penguins_clean", label="species",
         features=["island", "bill_length_mm", "bill_depth_mm", "flipper_length_mm",
                   "body_mass_g", "sex"],
         params=TreeParams(max_depth=4, seed=42), model_name=DEMO_MODEL, engine="spark",
@@ -107,8 +128,8 @@ def run_demo(workspace: Workspace, step: Step | None = None) -> DemoResult:
     version = result.train.model_version
     say("scoring the new arrivals")
     output = f"{DEMO_DATABASE}.new_penguins_scored_v{version.version}"
-    result.predict = predict_table(workspace, version.ref, f"{DEMO_DATABASE}.new_penguins",
-                                   output)
+    result.predict = predict_table(workspace, version.ref,
+                                   f"{DEMO_DATABASE}.new_penguins_clean", output)
     rows = workspace.spark.table(output).select("tag", "island", "sex", "prediction").orderBy(
         "tag").limit(8).collect()
     result.sample = [r.asDict() for r in rows]

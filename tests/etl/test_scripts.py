@@ -106,7 +106,9 @@ def test_bookmarked_incremental_loads(spark_workspace: Workspace, tmp_path: Path
     bookmark_before = BookmarkStore(ws.catalog.database).show("load")
     crashed = run_script(ws, SCRIPTS / "incremental.py", [*args[:-1], "yes"])
     assert crashed.state == "FAILED" and "simulated crash" in crashed.message
-    assert "incremental.py:25" in crashed.message
+    script_lines = (SCRIPTS / "incremental.py").read_text().splitlines()
+    line = next(i for i, text in enumerate(script_lines, 1) if "raise RuntimeError" in text)
+    assert f"incremental.py:{line}" in crashed.message
     assert len(_parquet_rows(lake)) == 10, "a failed run publishes no files"
     assert BookmarkStore(ws.catalog.database).show("load") == bookmark_before
     assert not list(ws.settings.staging.glob("etl-*"))

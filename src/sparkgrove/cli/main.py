@@ -218,6 +218,7 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     assert result.train is not None and result.predict is not None
     if as_json:
         emit_json({"crawls": [c.to_dict() for c in result.crawls],
+                   "etl": result.etl.to_dict() if result.etl else None,
                    "train": result.train.to_dict(), "predict": result.predict.to_dict(),
                    "sample": result.sample})
         return
@@ -226,6 +227,11 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
             console.print(f"Crawled {t.qualified_name}: {t.properties.get('recordCount')} "
                           f"records, {len(t.partition_keys)} partition key(s), "
                           f"{report.malformed} malformed line(s) kept aside")
+    if result.etl is not None:
+        console.print(f"ETL job {result.etl.job} (run {result.etl.id}): {result.etl.state}, "
+                      f"{result.etl.rows_read} rows read, {result.etl.rows_written} written to "
+                      f"demo.penguins_clean and demo.new_penguins_clean, "
+                      f"{result.etl.error_records} error record(s) kept aside")
     print_train_result(result.train)
     table(f"Scored new arrivals ({result.predict.table.qualified_name}, first rows)",
           ["tag", "island", "sex", "predicted species"],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextvars
 import os
+import re
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -125,6 +126,21 @@ def current_run() -> EtlRun:
         run = EtlRun(Workspace.open())
         ACTIVE_RUN.set(run)
     return run
+
+
+def _split_fields(inner: str) -> list[str]:
+    """Split ``a: BIGINT, b: DECIMAL(3,1), c: OBJECT<x: INT, y: INT>`` at top-level commas."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(inner):
+        if char in "<(":
+            depth += 1
+        elif char in ">)":
+            depth -= 1
+        elif char == "," and depth == 0:
+            parts.append(inner[start:i])
+            start = i + 1
+    parts.append(inner[start:])
+    return parts
 
 
 def _data_files(root: Path) -> list[Path]:
@@ -300,27 +316,46 @@ class GlueContext:
         if fmt == "json":
             frame = self._read_json(paths, base, columns, name)
         else:
-            reader = spark.read.format(fmt).options(basePath=str(base), **options)
-            if columns is not None:
-                reader = reader.schema(spark_schema(columns))
-            if paths:
-                df = reader.load(paths)
-            elif columns is not None:
-                df = spark.createDataFrame([], spark_schema(columns))
-            else:
-                raise NotFoundError(f"No data files to read in {name}.")
-            frame = DynamicFrame(df, self, name)
+            frame = self._read_files(paths, fmt, base, columns, options, name)
         run.rows_read += frame.count()
         run.error_records += frame.errorsCount()
         return frame
+
+    def _read_files(self, paths: list[str], fmt: str, base: Path,
+                    columns: tuple[ColumnSpec, ...] | None, options: dict[str, str],
+                    name: str) -> DynamicFrame:
+        """CSV or Parquet; CSV records that do not fit the columns become error records."""
+        from pyspark.sql import functions as F
+
+        from sparkgrove.spark import CORRUPT_COLUMN
+
+        spark = self.spark_session
+        if not paths:
+            if columns is None:
+                raise NotFoundError(f"No data files to read in {name}.")
+            return DynamicFrame(spark.createDataFrame([], spark_schema(columns)), self, name)
+        reader = spark.read.format(fmt).options(basePath=str(base), **options)
+        checked = fmt == "csv" and columns is not None
+        if columns is not None:
+            reader = reader.schema(spark_schema(columns, corrupt=checked))
+        df = reader.load(paths)
+        if not checked:
+            return DynamicFrame(df, self, name)
+        df = df.cache()
+        bad = df.filter(F.col(CORRUPT_COLUMN).isNotNull())
+        count = bad.count()
+        good = df.filter(F.col(CORRUPT_COLUMN).isNull()).drop(CORRUPT_COLUMN)
+        errors = bad.select(F.col(CORRUPT_COLUMN).alias("record"),
+                            F.lit("does not match the table's columns or types").alias("error"),
+                            F.lit(f"read {name}").alias("transformation"))
+        return DynamicFrame(good, self, name, errors=errors if count else None,
+                            stage_errors=count, total_errors=count)
 
     def _read_json(self, paths: list[str], base: Path, columns: tuple[ColumnSpec, ...] | None,
                    name: str) -> DynamicFrame:
         """JSON lines through Spark's VARIANT: fields with several types become choices,
         lines that are not JSON objects are kept aside as error records."""
         from pyspark.sql import functions as F
-
-        from sparkgrove.catalog.infer import _split_top
 
         spark = self.spark_session
         if not paths:
@@ -335,7 +370,7 @@ class GlueContext:
                            F.schema_of_variant("__v").startswith("OBJECT"))
         error_count = bad.count()
         merged = good.agg(F.schema_of_variant_agg("__v")).collect()[0][0] or "OBJECT<>"
-        fields = [f for f in _split_top(merged[len("OBJECT<"):-1]) if f.strip()]
+        fields = [f for f in _split_fields(merged[len("OBJECT<"):-1]) if f.strip()]
         selected = []
         found_choices: dict[str, tuple[str, ...]] = {}
         partition_cols = [c for c in text.columns if c not in ("value", "__v")]
@@ -350,7 +385,8 @@ class GlueContext:
                 found_choices[key] = tuple(branches)
                 selected.append(ch.choice_column(F.col("__v"), path, branches).alias(key))
             else:
-                ddl = kind.replace("OBJECT<", "STRUCT<").replace("VOID", "STRING")
+                ddl = re.sub(r"DECIMAL\(\d+,\s*\d+\)", "DOUBLE", kind.replace(
+                    "OBJECT<", "STRUCT<").replace("VOID", "STRING"))
                 selected.append(F.variant_get("__v", path, ddl).alias(key))
         df = good.select(*selected, *partition_cols)
         errors = bad.select(F.col("value").alias("record"),
@@ -375,7 +411,7 @@ class GlueContext:
         if fmt == "csv":
             writer = writer.option("header", "true")
         writer.save(str(staging))
-        rows = self.spark_session.read.format(fmt).options(
+        rows = self.spark_session.read.format(fmt).schema(df.schema).options(
             **({"header": "true"} if fmt == "csv" else {})).load(str(staging)).count()
         columns = tuple(ColumnSpec(f.name, f.dataType.simpleString()) for f in df.schema.fields)
         self._run.pending_writes.append(PendingWrite(staging, target, fmt, keys, table,

@@ -187,8 +187,10 @@ class DynamicFrame:
         """Drop fields that are null in every record."""
         from pyspark.sql import functions as F
 
-        counts = self._df.agg(*[F.count(F.col(f"`{c}`")).alias(c)
-                                for c in self._df.columns]).collect()[0].asDict()
+        counts = self._df.agg(F.count(F.lit(1)).alias("__rows"), *[
+            F.count(F.col(f"`{c}`")).alias(c) for c in self._df.columns]).collect()[0].asDict()
+        if counts.pop("__rows") == 0:  # with no records no field is null in all of them
+            return self._derive(self._df, transformation_ctx or "drop_null_fields")
         keep = [f"`{c}`" for c in self._df.columns if counts[c] > 0]
         return self._derive(self._df.select(*keep), transformation_ctx or "drop_null_fields")
 

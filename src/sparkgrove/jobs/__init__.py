@@ -1,0 +1,1 @@
+"""Glue-style job scripts that ship with sparkgrove (the demo's ETL step)."""
