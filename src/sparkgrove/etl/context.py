@@ -311,7 +311,6 @@ class GlueContext:
             done = BookmarkStore(self.catalog.database).processed(run.job_name, ctx)
             files = [f for f in files if done.get(str(f)) != f.stat().st_mtime]
             run.bookmark_updates[ctx] = {str(f): f.stat().st_mtime for f in files}
-        spark = self.spark_session
         paths = [str(f) for f in files]
         if fmt == "json":
             frame = self._read_json(paths, base, columns, name)
