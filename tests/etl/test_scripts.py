@@ -116,10 +116,17 @@ def test_bookmarked_incremental_loads(spark_workspace: Workspace, tmp_path: Path
     rerun = run_script(ws, SCRIPTS / "incremental.py", args)
     assert rerun.rows_read == 3
     assert sorted(int(r["id"]) for r in _parquet_rows(lake)) == list(range(13))
-    paused = run_script(ws, SCRIPTS / "incremental.py",
-                        ["--JOB_NAME", "load", "--job-bookmark-option", "job-bookmark-disable",
-                         "--fail_after_write", "yes"])
-    assert paused.rows_read == 13 and paused.state == "FAILED"
+    disabled = run_script(ws, SCRIPTS / "incremental.py",
+                          ["--JOB_NAME", "load", "--job-bookmark-option",
+                           "job-bookmark-disable", "--fail_after_write", "yes"])
+    assert disabled.rows_read == 13 and disabled.state == "FAILED"
+    _events(raw, 5, range(13, 15))
+    marks = BookmarkStore(ws.catalog.database).show("load")
+    pause = ["--JOB_NAME", "load", "--job-bookmark-option", "job-bookmark-pause",
+             "--fail_after_write", "no"]
+    assert run_script(ws, SCRIPTS / "incremental.py", pause).rows_read == 2
+    assert BookmarkStore(ws.catalog.database).show("load") == marks, "pause does not advance"
+    assert run_script(ws, SCRIPTS / "incremental.py", args).rows_read == 2
 
 
 def test_script_errors_are_reported_with_their_line(spark_workspace: Workspace,
@@ -148,3 +155,68 @@ def test_missing_job_argument_is_named(spark_workspace: Workspace) -> None:
 @pytest.fixture(autouse=True)
 def _no_leftover_s3_root(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("SPARKGROVE_S3_ROOT", raising=False)
+
+
+KILLED_SCRIPT = """
+import sys, time
+from awsglue.context import GlueContext
+from awsglue.job import Job
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+args = getResolvedOptions(sys.argv, ["JOB_NAME"])
+glue = GlueContext(SparkContext())
+job = Job(glue)
+job.init(args["JOB_NAME"], args)
+frame = glue.create_dynamic_frame.from_catalog(database="raw", table_name="events",
+                                               transformation_ctx="events")
+glue.write_dynamic_frame.from_catalog(frame=frame, database="lake", table_name="copy")
+print("WRITTEN", flush=True)
+time.sleep(120)
+job.commit()
+"""
+
+
+def test_a_killed_run_leaves_no_output_and_no_bookmark(spark_workspace: Workspace,
+                                                       tmp_path: Path) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sparkgrove.etl.runner import list_runs
+    from sparkgrove.store.catalog_store import TableWrite
+    from sparkgrove.store.entities import ColumnSpec
+
+    ws = spark_workspace
+    raw = tmp_path / "events"
+    _events(raw, 1, range(0, 4))
+    ws.catalog.crawl(raw, "raw")
+    lake = tmp_path / "lake_copy"
+    lake.mkdir()
+    ws.catalog.create_database("lake")
+    ws.catalog.save_table(TableWrite("lake", "copy", str(lake), "parquet",
+                                     (ColumnSpec("id", "int"), ColumnSpec("amount", "double"),
+                                      ColumnSpec("day", "int"))))
+    script = tmp_path / "slow.py"
+    script.write_text(KILLED_SCRIPT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(ws.settings.workspace),
+         "--master", "local[1]", "etl", "run", str(script), "--JOB_NAME", "slow",
+         "--job-bookmark-option", "job-bookmark-enable"],
+        stdout=subprocess.PIPE, text=True, start_new_session=True)
+    assert proc.stdout is not None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and "WRITTEN" not in proc.stdout.readline():
+        pass
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not list(lake.rglob("*.parquet")), "no file of the killed run is visible"
+    assert BookmarkStore(ws.catalog.database).show("slow") == []
+    assert [r.state for r in list_runs(ws, "slow")] == ["INTERRUPTED"]
+    fast = tmp_path / "fast.py"
+    fast.write_text(KILLED_SCRIPT.replace("time.sleep(120)", "pass"))
+    done = run_script(ws, fast, ["--JOB_NAME", "slow", "--job-bookmark-option",
+                                 "job-bookmark-enable"])
+    assert done.state == "SUCCEEDED" and done.rows_written == 4
+    assert ws.spark.table("lake.copy").count() == 4

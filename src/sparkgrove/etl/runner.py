@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sys
 import traceback
 from collections.abc import Iterator
@@ -28,6 +29,7 @@ from sparkgrove.store.db import utcnow
 from sparkgrove.workspace import Workspace
 
 RUNNING, SUCCEEDED, FAILED = "RUNNING", "SUCCEEDED", "FAILED"
+INTERRUPTED = "INTERRUPTED"
 
 
 @dataclass(frozen=True)
@@ -63,8 +65,23 @@ def _record(row: Row[Any]) -> RunRecord:
                      row.started_at, row.ended_at)
 
 
+def _mark_interrupted(workspace: Workspace) -> None:
+    """Runs whose process is gone (killed) are INTERRUPTED, not RUNNING forever."""
+    from sparkgrove.cluster.daemons import process_alive
+
+    with workspace.catalog.database.begin() as conn:
+        rows = conn.execute(select(s.etl_runs.c.id, s.etl_runs.c.pid).where(
+            s.etl_runs.c.state == RUNNING)).all()
+        for row in rows:
+            if row.pid and row.pid != os.getpid() and not process_alive(row.pid):
+                conn.execute(update(s.etl_runs).where(s.etl_runs.c.id == row.id).values(
+                    state=INTERRUPTED, message="the run's process ended before it finished",
+                    ended_at=utcnow()))
+
+
 def list_runs(workspace: Workspace, job: str | None = None) -> list[RunRecord]:
     """Run records, newest first."""
+    _mark_interrupted(workspace)
     with workspace.catalog.database.begin() as conn:
         query = select(s.etl_runs).order_by(s.etl_runs.c.id.desc())
         if job:
@@ -145,7 +162,8 @@ def run_script(workspace: Workspace, script: str | Path, args: list[str]) -> Run
     log_dir.mkdir(parents=True, exist_ok=True)
     with database.begin() as conn:
         run_id = int(conn.execute(insert(s.etl_runs).values(
-            job=job, script=str(path), args=list(args), state=RUNNING, rows_read=0,
+            job=job, script=str(path), args=list(args), state=RUNNING, pid=os.getpid(),
+            rows_read=0,
             rows_written=0, error_records=0, log_path="", message="",
             started_at=utcnow())).inserted_primary_key[0])  # type: ignore[index]
     log_path = log_dir / f"run-{run_id}.log"

@@ -146,6 +146,7 @@ etl_runs = Table(
     Column("script", Text, nullable=False),
     Column("args", JSON, nullable=False),
     Column("state", String(32), nullable=False),
+    Column("pid", Integer, nullable=True),
     Column("rows_read", BigInteger, nullable=False),
     Column("rows_written", BigInteger, nullable=False),
     Column("error_records", BigInteger, nullable=False),
