@@ -104,6 +104,31 @@ def test_a_training_step_runs_on_the_cluster(manager: ClusterManager, settings: 
     assert model.lineage["spark_master"] == manager.get("tc").master_url
 
 
+def test_a_notebook_step_runs_its_spark_work_on_the_workers(manager: ClusterManager,
+                                                           tmp_path: Path) -> None:
+    import nbformat
+    from nbformat import v4
+
+    path = tmp_path / "report.ipynb"
+    nbformat.write(v4.new_notebook(cells=[
+        v4.new_code_cell("rows = 1000", metadata={"tags": ["parameters"]}),
+        v4.new_code_cell("print('MASTER', spark.sparkContext.master)\n"
+                         "print('COUNT', spark.range(rows).repartition(4).count())\n"
+                         "print('EXECUTORS', spark.sparkContext._jsc.sc()"
+                         ".getExecutorMemoryStatus().size() - 1)")]), str(path))
+    step = _steps(manager).add("tc", str(path), ["-p", "rows=5000"], name="report",
+                               action_on_failure="CONTINUE",
+                               log_dir=manager.folder("tc") / "steps")
+    done = _wait_step(manager, step.id)
+    assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
+    runs = sorted((manager.settings.workspace / "notebooks" / "runs").glob("*-report"))
+    executed = nbformat.read(str(runs[-1] / "report.ipynb"), as_version=4)
+    text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert f"MASTER {manager.get('tc').master_url}" in text
+    assert "COUNT 5000" in text
+    assert "EXECUTORS 2" in text
+
+
 def test_losing_a_worker_mid_step_still_gives_the_same_model(
         manager: ClusterManager, settings: Settings) -> None:
     steps = _steps(manager)

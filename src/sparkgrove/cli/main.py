@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from sparkgrove.cli import catalog_cmd, cluster_cmd, etl_cmd, models_cmd
+from sparkgrove.cli import catalog_cmd, cluster_cmd, etl_cmd, models_cmd, notebook_cmd
 from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
 from sparkgrove.errors import SparkgroveError
 from sparkgrove.trees.params import TreeParams
@@ -27,6 +27,7 @@ app.add_typer(catalog_cmd.app, name="catalog")
 app.add_typer(cluster_cmd.app, name="cluster")
 app.add_typer(cluster_cmd.step_app, name="step")
 app.add_typer(etl_cmd.app, name="etl")
+app.add_typer(notebook_cmd.app, name="notebook")
 app.add_typer(models_cmd.app, name="models")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]

@@ -35,6 +35,11 @@ def submit_command(manager: ClusterManager, step: Step) -> tuple[list[str], dict
     """The spark-submit command line and environment of a step."""
     master_url, conf, properties = manager.client_conf(step.cluster)
     info = manager.get(step.cluster)
+    if step.kind == "notebook":  # the kernel is the driver: run it headless, on the cluster
+        return ([sys.executable, "-m", "sparkgrove.cli.main", "--workspace",
+                 str(manager.settings.workspace), "--catalog-url", manager.settings.catalog_url,
+                 "--cluster", step.cluster, "notebook", "run", step.target, *step.args],
+                manager.daemon_env(info.spec))
     argv = [str(daemons.spark_home() / "bin" / "spark-submit"), "--master", master_url,
             "--name", f"step-{step.id}-{step.name}", "--properties-file", str(properties)]
     for key, value in {**conf, "spark.ui.enabled": "false"}.items():

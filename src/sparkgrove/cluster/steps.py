@@ -69,11 +69,15 @@ def step_kind(target: str) -> str:
     """``pyspark`` for a ``.py`` script, ``sparkgrove`` for crawl/train/predict."""
     if target in SPARKGROVE_COMMANDS:
         return "sparkgrove"
+    if target.endswith(".ipynb"):
+        if not Path(target).is_file():
+            raise ConfigError(f"The step notebook {target} does not exist.")
+        return "notebook"
     if target.endswith(".py"):
         if not Path(target).is_file():
             raise ConfigError(f"The step script {target} does not exist.")
         return "pyspark"
-    raise ConfigError(f"A step is a PySpark script (*.py) or one of "
+    raise ConfigError(f"A step is a PySpark script (*.py), a notebook (*.ipynb) or one of "
                       f"{', '.join(SPARKGROVE_COMMANDS)}; got {target!r}.")
 
 
@@ -90,7 +94,7 @@ class StepStore:
             raise ConfigError(f"--action-on-failure must be one of {', '.join(ACTIONS)}; got "
                               f"{action_on_failure!r}.")
         kind = step_kind(target)
-        if kind == "pyspark":
+        if kind in ("pyspark", "notebook"):
             target = str(Path(target).resolve())
         with self.db.begin() as conn:
             new_id = conn.execute(insert(s.steps).values(

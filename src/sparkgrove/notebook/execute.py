@@ -1,0 +1,138 @@
+"""Headless notebook runs with parameters (papermill-style), through a real kernel (nbclient).
+
+Parameters go into a cell inserted after the one tagged ``parameters``. The executed copy and a
+``run.json`` record are saved in ``<workspace>/notebooks/runs/<run>/``. A failing cell fails
+the run; the record names the cell and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sparkgrove.errors import ConfigError, NotFoundError
+from sparkgrove.notebook.kernel import KERNEL_NAME, install_kernel
+from sparkgrove.settings import Settings
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+DEFAULT_CELL_TIMEOUT = 600
+
+
+@dataclass
+class NotebookRun:
+    """A headless run's record."""
+
+    notebook: str
+    executed: str
+    state: str
+    parameters: dict[str, Any]
+    started_at: str
+    ended_at: str
+    failed_cell: int | None = None
+    error: str = ""
+    traceback: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """As a JSON-ready dict."""
+        return asdict(self)
+
+
+def parse_parameters(items: list[str]) -> dict[str, Any]:
+    """``key=value`` pairs; values that read as JSON numbers or booleans are typed."""
+    values: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.isidentifier():
+            raise ConfigError(f"A parameter must be NAME=VALUE with a Python name; got {item!r}.")
+        try:
+            parsed = json.loads(raw)
+            values[key] = parsed if isinstance(parsed, int | float | bool) else raw
+        except json.JSONDecodeError:
+            values[key] = raw
+    return values
+
+
+def inject_parameters(notebook: Any, parameters: Mapping[str, Any]) -> None:
+    """Insert a cell setting ``parameters`` after the cell tagged ``parameters``."""
+    from nbformat import v4
+
+    if not parameters:
+        return
+    index = next((i for i, c in enumerate(notebook.cells)
+                  if "parameters" in c.get("metadata", {}).get("tags", [])), -1)
+    source = "# Parameters given to this run\n" + "\n".join(
+        f"{k} = {v!r}" for k, v in parameters.items())
+    cell = v4.new_code_cell(source, metadata={"tags": ["injected-parameters"]})
+    notebook.cells.insert(index + 1, cell)
+
+
+@contextmanager
+def _environment(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def kernel_environment(settings: Settings) -> dict[str, str]:
+    """What the kernel needs to open this workspace (and its cluster)."""
+    env = {"SPARKGROVE_WORKSPACE": str(settings.workspace),
+           "SPARKGROVE_CATALOG_URL": settings.catalog_url,
+           "SPARKGROVE_SPARK_MASTER": settings.spark_master}
+    if settings.cluster:
+        env["SPARKGROVE_CLUSTER"] = settings.cluster
+    return env
+
+
+def run_notebook(settings: Settings, path: str | Path, parameters: Mapping[str, Any],
+                 *, timeout: int = DEFAULT_CELL_TIMEOUT) -> NotebookRun:
+    """Execute a notebook with ``parameters`` on the sparkgrove kernel."""
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    source = Path(path).resolve()
+    if not source.is_file():
+        raise NotFoundError(f"The notebook {source} does not exist.")
+    notebook = nbformat.read(str(source), as_version=4)
+    inject_parameters(notebook, parameters)
+    install_kernel()
+    started = dt.datetime.now(dt.UTC)
+    folder = settings.workspace / "notebooks" / "runs" / (
+        started.strftime("%Y%m%dT%H%M%S%fZ") + "-" + source.stem)
+    folder.mkdir(parents=True, exist_ok=True)
+    executed = folder / source.name
+    state, failed, error, trace = "SUCCEEDED", None, "", []
+    client = NotebookClient(notebook, kernel_name=KERNEL_NAME, timeout=timeout,
+                            resources={"metadata": {"path": str(source.parent)}})
+    with _environment(kernel_environment(settings)):
+        try:
+            client.execute()
+        except CellExecutionError as exc:
+            state = "FAILED"
+            error = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cell failed"
+            for index, cell in enumerate(notebook.cells):
+                for output in cell.get("outputs", []):
+                    if output.get("output_type") == "error":
+                        failed = index
+                        error = f"{output['ename']}: {output['evalue']}"
+                        trace = [ANSI.sub("", line) for line in output.get("traceback", [])]
+    nbformat.write(notebook, str(executed))
+    record = NotebookRun(str(source), str(executed), state, dict(parameters),
+                         started.isoformat(), dt.datetime.now(dt.UTC).isoformat(), failed,
+                         error, trace)
+    (folder / "run.json").write_text(json.dumps(record.to_dict(), indent=2, default=str))
+    return record
