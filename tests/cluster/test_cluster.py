@@ -238,3 +238,50 @@ def test_cli_cluster_commands(settings: Settings) -> None:
     bad = subprocess.run([*cli, "cluster", "up", "--name", "x", "--workers", "0"],
                          capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2 and "'workers'" in bad.stderr
+
+
+CONNECT_CLIENT = """
+import sys
+from pyspark.sql import SparkSession
+try:
+    spark = SparkSession.builder.remote(sys.argv[1]).getOrCreate()
+    print("COUNT", spark.range(10).count())
+except Exception as exc:
+    print("REFUSED", type(exc).__name__, str(exc).splitlines()[0][:200])
+"""
+
+
+def test_connect_server_with_token_and_a_notebook_over_it(settings: Settings,
+                                                           tmp_path: Path) -> None:
+    import nbformat
+    from nbformat import v4
+
+    from sparkgrove.notebook.execute import run_notebook
+
+    manager = ClusterManager(settings, open_database(settings.catalog_url))
+    manager.up(build_spec({"name": "sc", "workers": 2, "cores": 1, "memory": "1g"}),
+               connect=True)
+    try:
+        url = manager.connect_url("sc")
+        assert url is not None and url.startswith("sc://localhost:")
+        connect = next(p for p in manager.get("sc").processes if p["role"] == "connect")
+        assert all(daemons.is_loopback(a) for a in daemons.listening_addresses(connect["pid"]))
+        script = tmp_path / "client.py"
+        script.write_text(CONNECT_CLIENT)
+        ok = subprocess.run([sys.executable, str(script), url], capture_output=True, text=True,
+                            timeout=120)
+        assert "COUNT 10" in ok.stdout, ok.stdout + ok.stderr[-2000:]
+        bad = subprocess.run([sys.executable, str(script), url.split(";")[0] + ";token=wrong"],
+                             capture_output=True, text=True, timeout=120)
+        assert "REFUSED" in bad.stdout and "COUNT" not in bad.stdout
+        path = tmp_path / "over_connect.ipynb"
+        nbformat.write(v4.new_notebook(cells=[v4.new_code_cell(
+            "%%sql\nSELECT label, count(*) AS n FROM cl.events GROUP BY label ORDER BY label"),
+            v4.new_code_cell("print(type(spark).__module__)")]), str(path))
+        record = run_notebook(settings.with_overrides(cluster="sc"), path, {})
+        assert record.state == "SUCCEEDED", record.error + "\n".join(record.traceback)
+        executed = nbformat.read(record.executed, as_version=4)
+        assert "yes" in executed.cells[0].outputs[0]["data"]["text/plain"]
+        assert "connect" in executed.cells[1].outputs[0]["text"]
+    finally:
+        manager.down("sc")

@@ -39,6 +39,9 @@ def up(ctx: typer.Context,
        idle_timeout: Annotated[str | None, typer.Option(
            help="Shut down after this long idle, e.g. 30m (0: never).")] = None,
        timeout: Annotated[float, typer.Option(help="Seconds to wait for the workers.")] = 120.0,
+       connect: Annotated[bool, typer.Option(
+           help="Also start a Spark Connect server (loopback, token auth) for notebooks.")]
+       = False,
        as_json: JsonOpt = False) -> None:
     """Start a master and workers as real JVM processes, loopback only, with a new secret."""
     overrides: dict[str, Any] = {"name": name, "workers": workers, "cores": cores,
@@ -52,7 +55,7 @@ def up(ctx: typer.Context,
     manager = _manager(ctx)
     with console.status(f"starting cluster {spec.name} ({spec.workers} x {spec.cores} core, "
                         f"{spec.memory})"):
-        info = manager.up(spec, timeout=timeout)
+        info = manager.up(spec, timeout=timeout, connect=connect)
     if as_json:
         emit_json(manager.status(info.name))
         return
@@ -62,6 +65,10 @@ def up(ctx: typer.Context,
     console.print(f"  master UI    {info.web_url}")
     for i, proc in enumerate(workers_web, start=1):
         console.print(f"  worker {i} UI  http://127.0.0.1:{proc['ports'][0]}")
+    connect_proc = next((p for p in info.processes if p["role"] == "connect"), None)
+    if connect_proc:
+        console.print(f"  Spark Connect sc://127.0.0.1:{connect_proc['ports'][0]} (token in "
+                      f"{manager.folder(info.name) / 'connect-token'})")
     console.print(f"Run work there with --cluster {info.name}; stop it with "
                   f"`sparkgrove cluster down {info.name}`.")
 

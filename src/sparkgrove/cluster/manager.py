@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import Row, insert, select, update
 
 from sparkgrove.cluster import daemons
-from sparkgrove.cluster.spec import ClusterSpec
+from sparkgrove.cluster.spec import ClusterSpec, parse_memory
 from sparkgrove.errors import AlreadyExistsError, EnvironmentProblem, NotFoundError, suggest
 from sparkgrove.java import check_java
 from sparkgrove.settings import Settings
@@ -29,6 +29,7 @@ from sparkgrove.store import schema as s
 from sparkgrove.store.db import Database, utcnow
 
 RUNNING, TERMINATED, FAILED = "RUNNING", "TERMINATED", "TERMINATED_WITH_ERRORS"
+CONNECT_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 DEFAULT_START_TIMEOUT = 120.0
 
 
@@ -53,6 +54,11 @@ class ClusterInfo:
                 "processes": self.processes, "message": self.message,
                 "created_at": self.created_at.isoformat(),
                 "updated_at": self.updated_at.isoformat()}
+
+
+def parse_memory_mb(text: str) -> int:
+    """Megabytes of a Spark memory string."""
+    return parse_memory(text, "memory") // 2**20
 
 
 def _info(row: Row[Any]) -> ClusterInfo:
@@ -142,7 +148,7 @@ class ClusterManager:
         return master is not None and daemons.process_alive(master["pid"], master["marker"])
 
     def up(self, spec: ClusterSpec, *, timeout: float = DEFAULT_START_TIMEOUT,
-           start_step_runner: bool = True) -> ClusterInfo:
+           start_step_runner: bool = True, connect: bool = False) -> ClusterInfo:
         """Start a master and the workers, wait for every worker to register, record it all."""
         check_java()
         try:
@@ -202,6 +208,8 @@ class ClusterManager:
                 return status is not None and status.get("aliveworkers", 0) >= spec.workers
 
             self._wait(all_registered, timeout, f"{spec.workers} worker(s) to register", started)
+            if connect:
+                started.append(self._start_connect(spec, master_url, env, timeout, started))
             if start_step_runner:
                 log = folder / "logs" / "step-runner.log"
                 pid = daemons.start_process(
@@ -217,6 +225,46 @@ class ClusterManager:
             raise
         self._save(spec, RUNNING, master_url, web_url, started, "")
         return self.get(spec.name)
+
+    def _start_connect(self, spec: ClusterSpec, master_url: str, env: dict[str, str],
+                       timeout: float, started: list[dict[str, Any]]) -> dict[str, Any]:
+        """A Spark Connect server beside the master: a driver on the cluster, loopback only,
+        clients authenticated with a token (taken from the environment, not a command line).
+        It holds half of the cluster's cores so that steps can still run."""
+        folder = self.folder(spec.name)
+        token = secrets.token_urlsafe(32)
+        self._write_private(folder / "connect-token", token + "\n")
+        port = daemons.free_port()
+        cores = max(1, spec.workers * spec.cores // 2)
+        memory = min(parse_memory_mb(spec.memory), 1024)
+        log = folder / "logs" / "connect.log"
+        pid = daemons.start_process(
+            [str(daemons.spark_home() / "bin" / "spark-submit"), "--class", CONNECT_CLASS,
+             "--name", f"spark-connect-{spec.name}", "--master", master_url,
+             "--properties-file", str(folder / "client.conf"),
+             "--conf", f"spark.connect.grpc.binding.address={daemons.LOOPBACK}",
+             "--conf", f"spark.connect.grpc.binding.port={port}",
+             "--conf", f"spark.driver.host={daemons.LOOPBACK}",
+             "--conf", f"spark.driver.bindAddress={daemons.LOOPBACK}",
+             "--conf", "spark.ui.enabled=false", "--conf", f"spark.cores.max={cores}",
+             "--conf", f"spark.executor.memory={memory}m", "spark-internal"],
+            log, {**env, "SPARK_CONNECT_AUTHENTICATE_TOKEN": token})
+        proc = {"role": "connect", "pid": pid, "marker": CONNECT_CLASS, "ports": [port],
+                "log": str(log)}
+        self._wait(lambda: daemons.port_open(port), timeout, "the Spark Connect server",
+                   [*started, proc])
+        return proc
+
+    def connect_url(self, name: str) -> str | None:
+        """``sc://localhost:PORT/;token=...`` of the cluster's Spark Connect server, if any."""
+        info = self.get(name)
+        proc = next((p for p in info.processes if p["role"] == "connect"), None)
+        if proc is None or not daemons.process_alive(proc["pid"], proc["marker"]):
+            return None
+        token = (self.folder(name) / "connect-token").read_text().strip()
+        # "localhost" lets the client send its token over a local (loopback-only) channel
+        # without TLS; any other host name would make it insist on TLS.
+        return f"sc://localhost:{proc['ports'][0]}/;token={token}"
 
     def _bootstrap(self, spec: ClusterSpec, env: dict[str, str]) -> None:
         log = self.folder(spec.name) / "logs" / "bootstrap.log"
@@ -263,6 +311,10 @@ class ClusterManager:
                               f"running; see {master['log'] if master else 'its log'} and run "
                               f"`sparkgrove cluster down {name}`")
             return out
+        connect = next((p for p in processes if p["role"] == "connect"), None)
+        if connect:
+            out["connect"] = {"url": f"sc://{daemons.LOOPBACK}:{connect['ports'][0]}",
+                              "alive": connect["alive"]}
         out["master"] = {
             "status": live.get("status"), "alive_workers": live.get("aliveworkers"),
             "cores": live.get("cores"), "cores_used": live.get("coresused"),
@@ -284,8 +336,8 @@ class ClusterManager:
         running = steps.running(name)
         if running is not None and running.pid:
             daemons.stop_process(running.pid)
-        order = sorted(info.processes, key=lambda p: {"step-runner": 0, "worker": 1,
-                                                      "master": 2}.get(p["role"], 3))
+        order = sorted(info.processes, key=lambda p: {"step-runner": 0, "connect": 1,
+                                                      "worker": 2, "master": 3}.get(p["role"], 4))
         for proc in order:
             if proc["role"] == "step-runner" and proc["pid"] == os.getpid():
                 continue

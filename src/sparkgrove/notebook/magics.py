@@ -17,6 +17,8 @@ import shlex
 from contextlib import redirect_stdout
 from typing import Any
 
+from sparkgrove.spark import register_tables
+
 CHARTS = ("bar", "line", "pie", "scatter")
 DEFAULT_LIMIT = 1000
 
@@ -66,6 +68,23 @@ def draw_chart(frame: Any, kind: str, x: str | None, y: str | None) -> Any:
     return figure
 
 
+def connect_session(workspace: Any) -> Any:
+    """A Spark Connect session on the workspace's cluster, when it runs a Connect server."""
+    settings = workspace.settings
+    if not settings.cluster:
+        return None
+    from pyspark.sql import SparkSession
+
+    from sparkgrove.cluster.manager import ClusterManager
+
+    url = ClusterManager(settings, workspace.catalog.database).connect_url(settings.cluster)
+    if url is None:
+        return None
+    spark = SparkSession.builder.remote(url).getOrCreate()
+    register_tables(spark, workspace.catalog)
+    return spark
+
+
 def _run_cli(args: list[str]) -> dict[str, Any]:
     from sparkgrove.cli.main import app
 
@@ -84,13 +103,13 @@ def load_ipython_extension(ipython: Any) -> None:
     from sparkgrove.workspace import Workspace
 
     workspace = Workspace.open()
-    spark = workspace.spark
+    spark = connect_session(workspace) or workspace.spark
     ipython.push({"spark": spark, "catalog": workspace.catalog, "workspace": workspace})
 
     @register_cell_magic
     def sql(line: str, cell: str) -> Any:
         options = _sql_parser().parse_args(shlex.split(line))
-        workspace.refresh_spark_tables()
+        register_tables(spark, workspace.catalog)
         if options.format:
             values = {k: v for k, v in ipython.user_ns.items()
                       if isinstance(v, str | int | float) and not k.startswith("_")}
