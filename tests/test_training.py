@@ -85,3 +85,14 @@ def test_auto_engine_picks_local_for_small_tables(ws: Workspace) -> None:
 
     assert train_table(ws, "t.reg", label="y").model_version.engine == "local"
     assert choose_engine(10**9, 50, memory=2**34) == "spark"
+
+
+def test_a_double_label_can_be_classified(spark_workspace: Workspace, tmp_path: Path) -> None:
+    rows = [[r[0], r[1], 1.0 if r[3] == "yes" else 0.0] for r in classification_rows(200, seed=3)]
+    write_csv(tmp_path / "d" / "a.csv", ["x1", "x2", "flag"], rows)
+    spark_workspace.catalog.crawl(tmp_path / "d", "t", table="flags")
+    for engine in ("spark", "local"):
+        result = train_table(spark_workspace, "t.flags", label="flag", task="classification",
+                             engine=engine, model_name=f"flags_{engine}")
+        assert result.tree_model.label.classes == ("0.0", "1.0")
+        assert result.counts["rows_missing_label"] == 0 and result.metrics["accuracy"] > 0.6

@@ -58,6 +58,7 @@ class TrainResult:
 
 
 def _sorted_classes(values: Sequence[Any]) -> tuple[str, ...]:
+    # As Spark casts labels to string (1.0 stays "1.0"), so the class map matches its rows.
     texts = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
     try:
         return tuple(sorted(texts, key=float))

@@ -106,14 +106,12 @@ def log_tail(path: Path, lines: int = 15) -> str:
 def _socket_inodes(pid: int) -> set[str]:
     inodes = set()
     fd_dir = Path(f"/proc/{pid}/fd")
-    try:
+    with contextlib.suppress(OSError):  # the process may be gone
         for fd in fd_dir.iterdir():
             with contextlib.suppress(OSError):
                 target = os.readlink(fd)
                 if target.startswith("socket:["):
                     inodes.add(target[8:-1])
-    except OSError:
-        pass
     return inodes
 
 

@@ -31,7 +31,7 @@ from sparkgrove.trees import kernels
 from sparkgrove.trees.binning import bin_matrix, fit_bins
 from sparkgrove.trees.builder import Data, GrowConfig, grow_tree
 from sparkgrove.trees.inputs import encode, fit_encoding, to_columns
-from sparkgrove.trees.model import FeatureSpec, LabelSpec, Tree, TreeModel
+from sparkgrove.trees.model import FeatureSpec, LabelSpec, Tree, TreeModel, category_text
 
 CRITERIA = {"gini": kernels.GINI, "entropy": kernels.ENTROPY, "variance": kernels.VARIANCE}
 SUBSET_STRATEGIES: dict[str, Callable[[int], int]] = {
@@ -167,7 +167,7 @@ class _TreeEstimator:
                             "classes.")
         self.classes_ = classes
         self.label_spec_ = LabelSpec("label", "classification",
-                                     tuple(_class_text(c) for c in classes))
+                                     tuple(category_text(c) for c in classes))
         return y_index, np.zeros(n_rows)
 
     def _numeric_labels(self, raw: npt.NDArray[Any], n_rows: int
@@ -186,7 +186,7 @@ class _TreeEstimator:
                             "classes.")
         self.classes_ = uniq.astype(object)
         self.label_spec_ = LabelSpec("label", "classification",
-                                     tuple(_class_text(c) for c in uniq.tolist()))
+                                     tuple(category_text(c) for c in uniq.tolist()))
         return inverse.astype(np.int64), np.zeros(n_rows)
 
     def _n_trees(self) -> int:
@@ -381,14 +381,6 @@ class RandomForestRegressor(_ForestMixin):
     """MLlib's random forest regressor, in-process."""
 
     _task = "regression"
-
-
-def _class_text(value: Any) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _sorted_classes(values: npt.NDArray[Any]) -> tuple[npt.NDArray[Any], npt.NDArray[np.int64]]:

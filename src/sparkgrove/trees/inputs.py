@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sparkgrove.errors import ConfigError, DataError
-from sparkgrove.trees.model import FeatureSpec, category_codes
+from sparkgrove.trees.model import FeatureSpec, category_codes, category_text
 
 
 @dataclass
@@ -67,14 +67,6 @@ def _is_categorical_series(column: Any) -> bool:
     return kind in ("O", "U", "S", "b") or str(dtype) in ("category", "string", "boolean", "str")
 
 
-def _text(value: Any) -> str:
-    if isinstance(value, bool | np.bool_):
-        return "true" if value else "false"
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)
-
-
 def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, float | np.floating) and np.isnan(value))
 
@@ -105,7 +97,7 @@ def fit_encoding(x: Any, categorical: str | Sequence[int | str] | None) -> Encod
     for name in names:
         if name in chosen:
             values = np.asarray(columns[name], dtype=object)
-            present = sorted({_text(v) for v in values if not _is_missing(v)})
+            present = sorted({category_text(v) for v in values if not _is_missing(v)})
             specs.append(FeatureSpec(name, "categorical", tuple(present)))
         else:
             specs.append(FeatureSpec(name, "numeric"))

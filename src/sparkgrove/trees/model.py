@@ -313,6 +313,12 @@ def category_codes(raw: Sequence[Any], categories: tuple[str, ...]) -> FloatArra
 def _category_text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return None
+    return category_text(value)
+
+
+def category_text(value: Any) -> str:
+    """How a category or class value is written in a model: booleans as ``true``/``false``
+    (as Spark casts them), whole floats without ``.0``, everything else with ``str``."""
     if isinstance(value, bool | np.bool_):
         return "true" if value else "false"
     if isinstance(value, float | np.floating) and float(value).is_integer():
