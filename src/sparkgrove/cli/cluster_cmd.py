@@ -127,7 +127,8 @@ def _steps(ctx: typer.Context) -> tuple[ClusterManager, StepStore]:
                                            "ignore_unknown_options": True})
 def step_add(ctx: typer.Context, cluster: NameArg,
              script: Annotated[str, typer.Argument(
-                 help="A PySpark script (*.py), or crawl, train or predict.")],
+                 help="A PySpark script (*.py), a notebook (*.ipynb), or crawl, train or "
+                      "predict.")],
              name: Annotated[str | None, typer.Option(help="Step name.")] = None,
              action_on_failure: Annotated[str, typer.Option(
                  help="CONTINUE, CANCEL_AND_WAIT or TERMINATE_CLUSTER.")] = "CONTINUE",

@@ -28,6 +28,12 @@ def lab(ctx: typer.Context,
     proc, url, token = start_lab(settings, root=root.resolve(), port=port)
     console.print(f"JupyterLab: {url}/lab?token={token}")
     console.print(f"(token kept in {token_file(settings)}; the kernel is 'sparkgrove (PySpark)')")
+    import signal
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # a TERM of this command stops the server too
     try:
         proc.wait()
     except KeyboardInterrupt:
