@@ -129,6 +129,45 @@ def test_a_notebook_step_runs_its_spark_work_on_the_workers(manager: ClusterMana
     assert "EXECUTORS 2" in text
 
 
+GLUE_STEP = """
+import sys
+from awsglue.context import GlueContext
+from awsglue.job import Job
+from awsglue.transforms import ApplyMapping
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+args = getResolvedOptions(sys.argv, ["JOB_NAME"])
+glue = GlueContext(SparkContext.getOrCreate())
+job = Job(glue)
+job.init(args["JOB_NAME"], args)
+print("MASTER", glue.sparkContext.master)
+events = glue.create_dynamic_frame.from_catalog(database="cl", table_name="events")
+events = ApplyMapping.apply(frame=events, mappings=[("x1", "double", "x1", "double"),
+                                                    ("label", "string", "label", "string")])
+sink = glue.getSink(path="s3://lake/events_x1/", enableUpdateCatalog=True)
+sink.setCatalogInfo(catalogDatabase="lake", catalogTableName="events_x1")
+sink.writeFrame(events)
+job.commit()
+"""
+
+
+def test_a_glue_script_runs_as_a_step_on_the_cluster(manager: ClusterManager,
+                                                     settings: Settings, tmp_path: Path) -> None:
+    from sparkgrove.etl.runner import list_runs
+
+    script = tmp_path / "glue_job.py"
+    script.write_text(GLUE_STEP)
+    step = _steps(manager).add("tc", str(script), ["--JOB_NAME", "on_cluster"], name="glue",
+                               action_on_failure="CONTINUE",
+                               log_dir=manager.folder("tc") / "steps")
+    done = _wait_step(manager, step.id)
+    assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
+    assert f"MASTER {manager.get('tc').master_url}" in Path(done.log_path).read_text()
+    [run] = list_runs(Workspace(settings), "on_cluster")
+    assert run.state == "SUCCEEDED" and run.rows_written == 2000
+    assert Workspace(settings).catalog.table("lake.events_x1").format == "parquet"
+
+
 def test_losing_a_worker_mid_step_still_gives_the_same_model(
         manager: ClusterManager, settings: Settings) -> None:
     steps = _steps(manager)

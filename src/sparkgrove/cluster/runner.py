@@ -31,6 +31,14 @@ POLL_SECONDS = 0.5
 LAUNCHER = Path(__file__).with_name("launch.py")
 
 
+def _is_glue_script(path: str) -> bool:
+    try:
+        text = Path(path).read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return "from awsglue" in text or "import awsglue" in text
+
+
 def submit_command(manager: ClusterManager, step: Step) -> tuple[list[str], dict[str, str]]:
     """The spark-submit command line and environment of a step."""
     master_url, conf, properties = manager.client_conf(step.cluster)
@@ -44,7 +52,13 @@ def submit_command(manager: ClusterManager, step: Step) -> tuple[list[str], dict
             "--name", f"step-{step.id}-{step.name}", "--properties-file", str(properties)]
     for key, value in {**conf, "spark.ui.enabled": "false"}.items():
         argv += ["--conf", f"{key}={value}"]
-    if step.kind == "pyspark":
+    if step.kind == "pyspark" and step.target.endswith(".py") and _is_glue_script(step.target):
+        # A Glue-style script runs through `sparkgrove etl run`, so it gets a run record,
+        # staged writes and bookmarks, with this workspace and this cluster.
+        argv += [str(LAUNCHER), "--workspace", str(manager.settings.workspace),
+                 "--catalog-url", manager.settings.catalog_url, "--cluster", step.cluster,
+                 "etl", "run", step.target, *step.args]
+    elif step.kind == "pyspark":
         argv += [step.target, *step.args]
     else:
         argv += [str(LAUNCHER), "--workspace", str(manager.settings.workspace),
