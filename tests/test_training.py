@@ -48,14 +48,16 @@ def test_regression_is_chosen_for_a_double_label(ws: Workspace) -> None:
     ({"label": "color", "task": "regression"}, DataError, "regression needs a numeric label"),
     ({"label": "y", "task": "classification"}, DataError, "too many for classification"),
     ({"label": "y", "params": TreeParams(max_depth=31)}, ConfigError, "max_depth.*Got 31"),
-    ({"label": "y", "params": TreeParams(max_bins=2)}, DataError,
-     "'color' has 3 categories.*--max-bins to at least 4"),
+    ({"label": "y", "params": TreeParams(algorithm="boost")}, ConfigError,
+     "'algorithm'.*tree, forest, gbt"),
+    ({"label": "label", "params": TreeParams(algorithm="gbt", loss="squared")}, ConfigError,
+     "'loss'.*logistic"),
     ({"label": "y", "test_fraction": 1.5}, ConfigError, "test-fraction"),
 ])
 def test_bad_requests_are_clear_errors(ws: Workspace, kwargs: dict[str, object],
                                        error: type[Exception], match: str) -> None:
     with pytest.raises(error, match=match):
-        train_table(ws, "t.reg" if kwargs["label"] != "lable" else "t.cls", **kwargs)  # type: ignore[arg-type]
+        train_table(ws, "t.reg" if kwargs["label"] == "y" else "t.cls", **kwargs)  # type: ignore[arg-type]
 
 
 def test_constant_label_is_refused(spark_workspace: Workspace, tmp_path: Path) -> None:
@@ -96,3 +98,50 @@ def test_a_double_label_can_be_classified(spark_workspace: Workspace, tmp_path: 
                              engine=engine, model_name=f"flags_{engine}")
         assert result.tree_model.label.classes == ("0.0", "1.0")
         assert result.counts["rows_missing_label"] == 0 and result.metrics["accuracy"] > 0.6
+
+
+def test_high_cardinality_columns_train_with_default_settings(spark_workspace: Workspace,
+                                                              tmp_path: Path) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(8)
+    rows = []
+    for _ in range(2000):
+        hood = int(rng.integers(0, 87))
+        zip_code = int(rng.integers(0, 400))
+        price = hood * 3 + (zip_code % 5) * 10 + rng.normal(scale=5)
+        rows.append([f"Hood {hood}", f"Z{zip_code:05d}", round(float(rng.normal()), 3),
+                     round(float(price), 2)])
+    write_csv(tmp_path / "homes" / "a.csv", ["Neighbourhood", "zip", "x", "price"], rows)
+    spark_workspace.catalog.crawl(tmp_path / "homes", "t", table="homes")
+    results = {}
+    for engine in ("spark", "local"):
+        result = train_table(spark_workspace, "t.homes", label="price", engine=engine,
+                             model_name=f"homes_{engine}")
+        specs = {f.name: f for f in result.tree_model.features}
+        assert len(specs["zip"].categories) == 254
+        assert any("maxBins raised from 32 to 255" in n for n in result.notes)
+        assert any("zip has" in n and "254 most frequent" in n for n in result.notes)
+        assert result.model_version.params["max_bins"] == 255
+        results[engine] = result
+    assert set(results["spark"].tree_model.features[1].categories) == set(
+        results["local"].tree_model.features[1].categories)
+    assert abs(results["spark"].metrics["r2"] - results["local"].metrics["r2"]) < 0.05
+    assert results["local"].metrics["r2"] > 0.8
+
+
+@pytest.mark.parametrize("algorithm", ["forest", "gbt"])
+def test_forests_and_boosted_trees_on_both_engines(ws: Workspace, algorithm: str) -> None:
+    from sparkgrove.predict import predict_table
+
+    for engine in ("spark", "local"):
+        params = TreeParams(algorithm=algorithm, num_trees=5, max_iter=5, max_depth=3)
+        result = train_table(ws, "t.cls", label="label", params=params, engine=engine,
+                             model_name=f"{algorithm}_{engine}")
+        model = result.tree_model
+        assert len(model.trees) == 5
+        assert model.ensemble == ("sum" if algorithm == "gbt" else "mean")
+        assert result.metrics["accuracy"] > 0.7
+        scored = predict_table(ws, result.model_version.ref, "t.cls",
+                               f"t.scored_{algorithm}_{engine}")
+        assert scored.rows == 300

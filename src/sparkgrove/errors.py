@@ -4,12 +4,14 @@ Every error derives from one root, carries a stable ``code`` and maps to a proce
 (for the CLI) and an HTTP status (for the web apps)::
 
     SparkgroveError
-    ├── ConfigError            bad settings or parameters (exit 2, HTTP 400)
+    ├── ConfigError            bad settings or parameters (exit 2, HTTP 400); also a ValueError
     ├── EnvironmentProblem     the machine lacks something, e.g. Java (exit 3, HTTP 500)
     ├── NotFoundError          unknown database, table, column, model or version (exit 4, HTTP 404)
     ├── AlreadyExistsError     a name that is taken (exit 5, HTTP 409)
     ├── InvalidNameError       a name or path that breaks the naming rules (exit 2, HTTP 400)
-    ├── DataError              the data cannot be used as asked: empty table, label unfit (exit 6, HTTP 422)
+    ├── DataError              the data cannot be used as asked: empty table, label unfit (exit 6, HTTP 422);
+    │                          also a ValueError, as scikit-learn's estimators raise
+    │   └── DataTypeError      a value whose type cannot be used (also a TypeError)
     ├── CrawlError             a crawl that found nothing usable (exit 6, HTTP 422)
     └── ModelFormatError       a portable model file that cannot be read (exit 7, HTTP 422)
 
@@ -37,7 +39,7 @@ class SparkgroveError(Exception):
         return self.message
 
 
-class ConfigError(SparkgroveError):
+class ConfigError(SparkgroveError, ValueError):
     """A setting or a parameter has a value that is not allowed."""
 
     code = "config"
@@ -74,12 +76,19 @@ class AlreadyExistsError(SparkgroveError):
     http_status = 409
 
 
-class DataError(SparkgroveError):
+class DataError(SparkgroveError, ValueError):
     """The data cannot be used as asked (empty table, unfit label, too many categories)."""
 
     code = "data"
     exit_code = 6
     http_status = 422
+
+
+class DataTypeError(DataError, TypeError):
+    """A value of a type that cannot be a feature (a dict in a column, say); also a TypeError,
+    as scikit-learn's input checks raise."""
+
+    code = "data_type"
 
 
 class CrawlError(DataError):

@@ -1,4 +1,5 @@
-"""Training a decision tree on a catalog table: read, featurise, split, fit, evaluate, register."""
+"""Training a tree, forest or boosted trees on a catalog table: read, featurise, split, fit,
+evaluate, register."""
 
 from __future__ import annotations
 
@@ -16,9 +17,9 @@ from sparkgrove.catalog.api import Catalog
 from sparkgrove.errors import ConfigError, DataError
 from sparkgrove.spark import read_table, spark_version
 from sparkgrove.store.entities import ModelVersion
-from sparkgrove.trees.estimators import DecisionTreeClassifier, DecisionTreeRegressor
 from sparkgrove.trees.evaluate import evaluate_predictions
 from sparkgrove.trees.features import MAX_CLASSES, choose_task, plan_features
+from sparkgrove.trees.inputs import MAX_CATEGORIES
 from sparkgrove.trees.metrics import classification_metrics, regression_metrics
 from sparkgrove.trees.mllib import LABEL_COL, WEIGHT_COL, fit_pipeline, index_label
 from sparkgrove.trees.model import LabelSpec, TreeModel
@@ -26,6 +27,8 @@ from sparkgrove.trees.params import TreeParams
 from sparkgrove.workspace import Workspace
 
 ENGINES = ("auto", "local", "spark")
+ALGORITHM_NAMES = {"tree": "decision tree", "forest": "random forest",
+                   "gbt": "gradient-boosted trees"}
 LOCAL_MEMORY_SHARE = 0.25
 """``auto`` trains locally when the table's float matrix needs at most this share of RAM."""
 DEFAULT_TEST_FRACTION = 0.2
@@ -44,6 +47,7 @@ class TrainResult:
     importances: dict[str, float]
     skipped_features: list[tuple[str, str]] = field(default_factory=list)
     rejects_path: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
@@ -54,6 +58,7 @@ class TrainResult:
             "feature_importances": self.importances,
             "skipped_features": [{"column": c, "reason": r} for c, r in self.skipped_features],
             "rejects_path": self.rejects_path,
+            "notes": self.notes,
         }
 
 
@@ -129,6 +134,10 @@ def train_table(
                         "choose a label column that has values.")
     task = choose_task(label_spec, task, len(distinct))
     params.check(task)
+    if params.algorithm == "gbt" and task == "classification" and len(distinct) != 2:
+        raise DataError(f"Gradient-boosted trees classify binary labels only, as MLlib's "
+                        f"GBTClassifier does; {label!r} has {len(distinct)} classes. Use "
+                        "--algorithm forest or tree.")
     classes = _sorted_classes(distinct) if task == "classification" else ()
     labelled = index_label(labelled, label, task, classes)
     train, test = labelled.randomSplit([1.0 - test_fraction, test_fraction], seed=seed)
@@ -137,16 +146,20 @@ def train_table(
     if test_rows == 0 or train_rows == 0:
         raise DataError(f"The split left {train_rows} training and {test_rows} test rows of "
                         f"{labelled_rows}; change --test-fraction or add data.")
-    _check_features(train, plan.features, params)
+    params, kept, notes = _fit_categories(train, plan.features, params)
+    for note in notes:
+        say(note)
 
     if engine == "auto":
         engine = choose_engine(train_rows + test_rows, len(plan.features))
     workdir = workspace.settings.staging / f"train-{uuid.uuid4().hex}"
     try:
         if engine == "spark":
-            say(f"fitting an MLlib decision tree ({task}, maxDepth={params.max_depth})")
+            say(f"fitting MLlib's {ALGORITHM_NAMES[params.algorithm]} ({task}, "
+                f"maxDepth={params.max_depth})")
             fit = fit_pipeline(train, features=plan.features, label=label, task=task,
-                               classes=classes, params=params, workdir=workdir / "mllib")
+                               classes=classes, params=params, workdir=workdir / "mllib",
+                               kept=kept)
             tree_model = fit.tree_model
             say("evaluating on the held-out rows")
             scored = fit.pipeline.transform(test)
@@ -155,7 +168,8 @@ def train_table(
                                            weight_col=WEIGHT_COL if params.weight_col else None)
             mllib_dir: Any = workdir / "mllib"
         else:
-            say(f"fitting a local decision tree ({task}, maxDepth={params.max_depth})")
+            say(f"fitting a local {ALGORITHM_NAMES[params.algorithm]} ({task}, "
+                f"maxDepth={params.max_depth})")
             tree_model, metrics = fit_local(train, test, features=plan.features, label=label,
                                             task=task, classes=classes, params=params)
             mllib_dir = None
@@ -182,7 +196,7 @@ def train_table(
         frame.unpersist()
         train.unpersist()
     return TrainResult(version, tree_model, metrics, counts, importances,
-                       list(plan.skipped), read.rejects_path)
+                       list(plan.skipped), read.rejects_path, notes)
 
 
 def choose_engine(rows: int, n_features: int, memory: int | None = None) -> str:
@@ -205,24 +219,17 @@ def fit_local(train: Any, test: Any, *, features: Sequence[tuple[str, str]], lab
     wanted = [*names, LABEL_COL] + ([WEIGHT_COL] if params.weight_col else [])
     train_pdf = train.select(*[f"`{c}`" for c in wanted]).toPandas()
     test_pdf = test.select(*[f"`{c}`" for c in wanted]).toPandas()
-    kwargs: dict[str, Any] = {
-        "max_depth": params.max_depth, "max_bins": params.max_bins,
-        "impurity": params.impurity, "min_instances_per_node": params.min_instances_per_node,
-        "min_info_gain": params.min_info_gain,
-        "min_weight_fraction_per_node": params.min_weight_fraction_per_node,
-        "categorical_features": [n for n, kind in features if kind == "categorical"],
-        "seed": params.seed,
-    }
-    estimator: Any = (DecisionTreeClassifier(**kwargs) if task == "classification"
-                      else DecisionTreeRegressor(**kwargs))
+    kwargs = params.local_params(task)
+    kwargs["categorical_features"] = [n for n, kind in features if kind == "categorical"]
+    estimator: Any = local_estimator(params.algorithm, task)(**kwargs)
     weight = train_pdf[WEIGHT_COL].to_numpy(dtype=np.float64) if params.weight_col else None
     estimator.fit(train_pdf[names], train_pdf[LABEL_COL].to_numpy(), sample_weight=weight)
     model: TreeModel = estimator.tree_model_
     test_weight = (test_pdf[WEIGHT_COL].to_numpy(dtype=np.float64) if params.weight_col
                    else None)
     if task == "classification":
-        fitted = [int(c) for c in estimator.classes_]
-        widen_classes(model, fitted, len(classes))
+        if model.ensemble == "mean":
+            widen_classes(model, [int(c) for c in estimator.classes_], len(classes))
         model.label = LabelSpec(label, task, classes)
         y = test_pdf[LABEL_COL].to_numpy().astype(np.int64)
         metrics = classification_metrics(y, model.predict_proba(test_pdf), classes, test_weight)
@@ -243,8 +250,24 @@ def widen_classes(model: TreeModel, fitted: list[int], n_classes: int) -> None:
         tree.value = full
 
 
-def _check_features(train: Any, features: Sequence[tuple[str, str]], params: TreeParams) -> None:
-    """Refuse categorical columns with more categories than maxBins, and empty numeric columns."""
+def local_estimator(algorithm: str, task: str) -> Any:
+    """The local engine's estimator class for ``algorithm`` and ``task``."""
+    from sparkgrove import trees
+
+    names = {"tree": "DecisionTree{}", "forest": "RandomForest{}", "gbt": "GBT{}"}
+    suffix = "Classifier" if task == "classification" else "Regressor"
+    return getattr(trees, names[algorithm].format(suffix))
+
+
+def _fit_categories(train: Any, features: Sequence[tuple[str, str]], params: TreeParams
+                    ) -> tuple[TreeParams, dict[str, tuple[str, ...]], list[str]]:
+    """Make room for every categorical column, as LightGBM and CatBoost do by default.
+
+    MLlib needs ``maxBins`` >= the categories of every column (plus one for unseen values):
+    ``maxBins`` is raised to cover them, for both engines alike, and the result says so. A
+    column with more than ``MAX_CATEGORIES`` keeps its most frequent ones (ties by name); the
+    others share the unseen-and-missing index. Empty numeric columns are refused.
+    """
     from pyspark.sql import functions as F
 
     aggs = []
@@ -252,12 +275,28 @@ def _check_features(train: Any, features: Sequence[tuple[str, str]], params: Tre
         column = F.col(f"`{name}`")
         aggs.append(F.countDistinct(column) if kind == "categorical" else F.count(column))
     row = train.agg(*aggs).collect()[0]
+    kept: dict[str, tuple[str, ...]] = {}
+    widest, widest_name = 0, ""
+    notes: list[str] = []
     for (name, kind), value in zip(features, row, strict=True):
-        if kind == "categorical" and value + 1 > params.max_bins:
-            raise DataError(
-                f"Column {name!r} has {value} categories (plus one bucket for unseen values), "
-                f"more than maxBins={params.max_bins}: raise --max-bins to at least {value + 1}, "
-                "or leave the column out with --features.")
         if kind == "numeric" and value == 0:
             raise DataError(f"Column {name!r} has no values in the training rows; leave it out "
                             "with --features.")
+        if kind != "categorical":
+            continue
+        if value > MAX_CATEGORIES:
+            column = F.col(f"`{name}`").cast("string")
+            top = (train.where(column.isNotNull()).groupBy(column.alias("c")).count()
+                   .orderBy(F.desc("count"), F.asc("c")).limit(MAX_CATEGORIES).collect())
+            kept[name] = tuple(sorted(r["c"] for r in top))
+            notes.append(f"column {name} has {value} categories: the {MAX_CATEGORIES} most "
+                         "frequent keep their own index, the rest share the unseen-values one")
+            value = MAX_CATEGORIES
+        if value + 1 > widest:
+            widest, widest_name = value + 1, name
+    if widest > params.max_bins:
+        notes.append(f"maxBins raised from {params.max_bins} to {widest} so that column "
+                     f"{widest_name} keeps one bin per category (MLlib needs maxBins >= the "
+                     "categories of every column)")
+        params = TreeParams(**{**params.to_dict(), "max_bins": widest})
+    return params, kept, notes

@@ -13,13 +13,16 @@ from sparkgrove.errors import ConfigError, DataError
 from sparkgrove.trees import (
     DecisionTreeClassifier,
     DecisionTreeRegressor,
+    GBTClassifier,
+    GBTRegressor,
+    NotFittedError,
     RandomForestClassifier,
     RandomForestRegressor,
     TreeModel,
 )
 
 ESTIMATORS = [DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier,
-              RandomForestRegressor]
+              RandomForestRegressor, GBTClassifier, GBTRegressor]
 
 
 def _data(n: int = 600, seed: int = 0) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
@@ -37,9 +40,9 @@ def test_estimator_contract(klass: Any) -> None:
     params = estimator.get_params()
     assert params["max_depth"] == 3 and "seed" in params
     assert estimator.set_params(max_depth=4) is estimator and estimator.max_depth == 4
-    with pytest.raises(ConfigError, match="Invalid parameter 'depth'"):
+    with pytest.raises(ValueError, match="Invalid parameter 'depth'"):
         estimator.set_params(depth=3)
-    with pytest.raises(DataError, match="not fitted"):
+    with pytest.raises(NotFittedError, match="not fitted"):
         estimator.predict(np.zeros((1, 3)))
     frame, cls, score = _data()
     y = cls if estimator._task == "classification" else score
@@ -110,25 +113,128 @@ def test_forest_is_reproducible_with_a_seed() -> None:
      "NaN or infinite value.*row 1"),
     (lambda: DecisionTreeRegressor().fit(np.zeros((3, 1)), [1.0, np.inf, 2.0]), "infinite"),
     (lambda: DecisionTreeClassifier().fit(np.zeros((3, 1)), ["a", "a", "a"]), "single value"),
-    (lambda: DecisionTreeClassifier().fit(np.zeros((0, 1)), []), "no rows"),
-    (lambda: DecisionTreeClassifier(max_bins=4).fit(
-        pd.DataFrame({"c": list("abcdefgh")}), list("xyxyxyxy")),
-     "'c' has 8 categories.*max_bins to at least 9"),
-    (lambda: DecisionTreeClassifier().fit(np.zeros((3, 1)), ["a", "b"]), "3 rows"),
+    (lambda: DecisionTreeClassifier().fit(np.zeros((0, 1)), []), "0 sample"),
+    (lambda: DecisionTreeClassifier().fit(np.zeros((3, 1)), ["a", "b"]), "inconsistent.*3, 2"),
+    (lambda: DecisionTreeClassifier().fit(np.zeros((4, 1)), [0.1, 0.25, 0.3, 0.7]),
+     "continuous.*use a regressor"),
+    (lambda: DecisionTreeClassifier().fit(np.zeros((3, 1)), [1, 2, 1], sample_weight=[0, 0, 0]),
+     "at least one non-zero"),
+    (lambda: DecisionTreeClassifier().fit(np.zeros((3, 1)), [1, 2, 1], sample_weight=[1, 1]),
+     r"sample_weight.shape == \(2,\), expected \(3,\)"),
+    (lambda: DecisionTreeClassifier().fit(np.array([[1.0], [np.inf], [2.0]]), [1, 2, 1]),
+     "infinity"),
+    (lambda: GBTClassifier().fit(np.zeros((3, 1)), [1, 2, 3]), "binary labels only"),
+    (lambda: GBTRegressor(loss="logistic").fit(np.zeros((3, 1)), [1.0, 2.0, 3.0]),
+     "'loss'.*squared, absolute"),
     (lambda: DecisionTreeClassifier(max_depth=31).fit(np.zeros((3, 1)), ["a", "b", "a"]),
      "'max_depth' parameter.*Got 31"),
     (lambda: DecisionTreeRegressor(impurity="gini").fit(np.zeros((3, 1)), [1, 2, 3]),
      "'impurity'.*variance"),
 ])
 def test_bad_input_is_a_clear_error(make: Any, match: str) -> None:
-    with pytest.raises((DataError, ConfigError), match=match):
+    with pytest.raises((DataError, ConfigError), match=match) as info:
         make()
+    assert isinstance(info.value, ValueError)  # as scikit-learn's estimators raise
 
 
-def test_mismatched_columns_at_predict_time() -> None:
+def test_columns_are_matched_by_name_never_by_position() -> None:
     frame, cls, _ = _data()
-    model = DecisionTreeClassifier().fit(frame, cls)
-    with pytest.raises(DataError, match="lacks column.*color"):
-        model.predict(frame[["a", "b"]].assign(c=1))
-    with pytest.raises(DataError, match="X has 2 columns"):
+    model = DecisionTreeClassifier(max_depth=6).fit(frame, cls)
+    expected = model.predict(frame)
+    reordered = frame[["color", "b", "a"]]
+    np.testing.assert_array_equal(model.predict(reordered), expected)
+    np.testing.assert_array_equal(model.predict(pa.Table.from_pandas(reordered)), expected)
+    with pytest.raises(DataError, match="(?s)unseen at fit time:\n- x1\n.*yet now missing:\n- b"):
+        model.predict(frame.rename(columns={"b": "x1"}))
+    with pytest.raises(DataError, match="yet now missing:\n- color"):
+        model.predict(frame[["a", "b"]])
+    with pytest.raises(DataError, match="X has 2 features, but DecisionTreeClassifier is "
+                                        "expecting 3"), pytest.warns(UserWarning):
         model.predict(np.zeros((2, 2)))
+
+
+def test_scikit_learn_tools_work_on_the_estimators() -> None:
+    from sklearn.metrics import accuracy_score
+    from sklearn.model_selection import GridSearchCV, cross_val_score
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.utils.validation import check_is_fitted
+
+    rng = np.random.default_rng(4)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] + X[:, 1] > 0).astype(np.int64) + 3  # integer labels 3 and 4
+    model = DecisionTreeClassifier(max_depth=4)
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    with pytest.raises(SklearnNotFittedError):
+        check_is_fitted(model)
+    model.fit(X, y)
+    check_is_fitted(model)
+    assert model.predict(X).dtype == np.int64
+    assert accuracy_score(y, model.predict(X)) == model.score(X, y) > 0.9
+    assert cross_val_score(DecisionTreeClassifier(max_depth=3), X, y, cv=3).mean() > 0.8
+    search = GridSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 4]}, cv=3).fit(X, y)
+    assert search.best_params_ == {"max_depth": 4}
+    pipe = make_pipeline(StandardScaler(), GBTClassifier(max_iter=10)).fit(X, y)
+    assert set(pipe.predict(X)) == {3, 4}
+    assert GBTRegressor(max_iter=10).fit(X, X[:, 0]).score(X, X[:, 0]) > 0.8
+
+
+def test_n_threads_changes_nothing_global() -> None:
+    import numba
+
+    before = numba.get_num_threads()
+    DecisionTreeClassifier(n_threads=1).fit(np.arange(20.0).reshape(10, 2), [0, 1] * 5)
+    assert numba.get_num_threads() == before
+
+
+def test_forest_and_boosting_signatures_show_their_parameters() -> None:
+    import inspect
+
+    for klass in (RandomForestClassifier, GBTClassifier, GBTRegressor):
+        parameters = inspect.signature(klass).parameters
+        assert "max_depth" in parameters and "kwargs" not in parameters
+
+
+def test_high_cardinality_categories_train_with_default_settings() -> None:
+    rng = np.random.default_rng(5)
+    n = 6000
+    zips = rng.zipf(1.3, size=n) % 900  # hundreds of zip codes, a long tail of rare ones
+    state = rng.integers(0, 50, size=n)
+    frame = pd.DataFrame({"zip": [f"z{z:04d}" for z in zips], "state": [f"s{s}" for s in state],
+                          "x": rng.normal(size=n)})
+    y = ((zips % 7 < 3) ^ (state % 5 == 0)).astype(int)
+    model = DecisionTreeClassifier(max_depth=8).fit(frame, y)  # max_bins=32 by default
+    specs = {f.name: f for f in model.tree_model_.features}
+    assert len(specs["state"].categories) == 50
+    assert len(specs["zip"].categories) == 254  # the most frequent; the rest share a bucket
+    counts = pd.Series(frame["zip"]).value_counts()
+    assert set(specs["zip"].categories) == set(counts.index[:254]) or \
+        counts.iloc[253] == counts.iloc[254]
+    assert model.score(frame, y) > 0.9
+    unseen = frame.head(2).assign(zip=["never-seen", None])
+    assert model.predict(unseen).shape == (2,)
+    from_category = DecisionTreeClassifier(max_depth=8).fit(
+        frame.astype({"zip": "category", "state": "category"}), y)
+    np.testing.assert_array_equal(from_category.predict(frame), model.predict(frame))
+
+
+def test_gbt_boosts_like_mllib_and_stops_early_on_validation() -> None:
+    rng = np.random.default_rng(6)
+    X = rng.normal(size=(2000, 3))
+    y = np.where(X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=0.5, size=2000) > 0, "yes", "no")
+    model = GBTClassifier(max_iter=30, max_depth=3).fit(X, y)
+    tree_model = model.tree_model_
+    assert tree_model.ensemble == "sum" and len(tree_model.trees) == 30
+    assert tree_model.tree_weights[0] == 1.0 and set(tree_model.tree_weights[1:]) == {0.1}
+    score = model.decision_function(X)
+    np.testing.assert_allclose(model.predict_proba(X)[:, 1], 1 / (1 + np.exp(-2 * score)))
+    np.testing.assert_array_equal(model.predict(X), np.where(score > 0, "yes", "no"))
+    assert model.score(X, y) > 0.8
+    saved = TreeModel.from_dict(tree_model.to_dict())
+    np.testing.assert_allclose(saved.predict_proba(X), model.predict_proba(X))
+    stopped = GBTClassifier(max_iter=200, max_depth=3, step_size=0.5, validation_fraction=0.3,
+                            validation_tol=0.01).fit(X, y)
+    assert 1 < stopped.n_iter_ < 200
+    regressor = GBTRegressor(max_iter=40, loss="absolute").fit(X, X[:, 0] * 3)
+    assert regressor.score(X, X[:, 0] * 3) > 0.8

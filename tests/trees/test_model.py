@@ -38,7 +38,7 @@ def test_json_round_trip_is_exact(tmp_path: Path) -> None:
     path = model.save(tmp_path / "m.json")
     again = TreeModel.load(path)
     assert again.to_dict() == model.to_dict()
-    assert json.loads(path.read_text())["format_version"] == 1
+    assert json.loads(path.read_text())["format_version"] == 2
 
 
 def test_bad_documents_and_inputs_are_clear_errors(tmp_path: Path) -> None:

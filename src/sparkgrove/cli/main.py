@@ -114,6 +114,9 @@ def train(
     engine: Annotated[str, typer.Option(
         help="local (sparkgrove's in-process engine), spark (MLlib), or auto (local when the "
              "table fits comfortably in memory).")] = "auto",
+    algorithm: Annotated[str, typer.Option(
+        help="tree (DecisionTree), forest (RandomForest) or gbt (GBT, gradient-boosted trees; "
+             "binary classification or regression).")] = "tree",
     max_depth: Annotated[int, typer.Option(help="MLlib maxDepth.")] = 5,
     max_bins: Annotated[int, typer.Option(help="MLlib maxBins.")] = 32,
     impurity: Annotated[str | None, typer.Option(
@@ -126,12 +129,24 @@ def train(
     max_memory_in_mb: Annotated[int, typer.Option(help="MLlib maxMemoryInMB.")] = 256,
     cache_node_ids: Annotated[bool, typer.Option(help="MLlib cacheNodeIds.")] = False,
     checkpoint_interval: Annotated[int, typer.Option(help="MLlib checkpointInterval.")] = 10,
+    num_trees: Annotated[int, typer.Option(help="forest: MLlib numTrees.")] = 20,
+    feature_subset_strategy: Annotated[str, typer.Option(
+        help="forest/gbt: MLlib featureSubsetStrategy (auto, all, sqrt, log2, onethird, n, "
+             "fraction).")] = "auto",
+    subsampling_rate: Annotated[float, typer.Option(
+        help="forest/gbt: MLlib subsamplingRate.")] = 1.0,
+    max_iter: Annotated[int, typer.Option(help="gbt: MLlib maxIter (number of trees).")] = 20,
+    step_size: Annotated[float, typer.Option(help="gbt: MLlib stepSize (learning rate).")] = 0.1,
+    loss: Annotated[str | None, typer.Option(
+        help="gbt: MLlib lossType: logistic (classification), squared or absolute "
+             "(regression).")] = None,
     test_fraction: Annotated[float, typer.Option(help="Share of rows held out.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Seed of the split and of MLlib.")] = 42,
     show_tree: Annotated[bool, typer.Option(help="Print the tree.")] = True,
     as_json: JsonOpt = False,
 ) -> None:
-    """Train a decision tree on a catalog table, evaluate it and register a model version."""
+    """Train a decision tree, random forest or gradient-boosted trees on a catalog table,
+    evaluate on held-out rows and register a model version."""
     from sparkgrove.training import train_table
 
     params = TreeParams(max_depth=max_depth, max_bins=max_bins, impurity=impurity,
@@ -139,7 +154,11 @@ def train(
                         min_info_gain=min_info_gain,
                         min_weight_fraction_per_node=min_weight_fraction_per_node, seed=seed,
                         weight_col=weight_col, max_memory_in_mb=max_memory_in_mb,
-                        cache_node_ids=cache_node_ids, checkpoint_interval=checkpoint_interval)
+                        cache_node_ids=cache_node_ids, checkpoint_interval=checkpoint_interval,
+                        algorithm=algorithm, num_trees=num_trees,
+                        feature_subset_strategy=feature_subset_strategy,
+                        subsampling_rate=subsampling_rate, max_iter=max_iter,
+                        step_size=step_size, loss=loss)
     ws = open_workspace(ctx)
     with progress(not as_json) as say:
         result = train_table(ws, table_name, label=label, features=_split_features(features),
@@ -169,6 +188,8 @@ def print_train_result(result: object, show_tree: bool = True) -> None:
         console.print(f"malformed rows kept in {result.rejects_path}")
     for name, reason in result.skipped_features:
         console.print(f"[yellow]column {name} not used: {reason}[/yellow]")
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False)
     scalar = {k: v for k, v in result.metrics.items() if not isinstance(v, dict)}
     table("Held-out metrics", ["metric", "value"],
           [(k, f"{v:.4f}" if isinstance(v, float) else v) for k, v in scalar.items()])

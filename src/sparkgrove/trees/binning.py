@@ -138,15 +138,21 @@ def fit_bins(columns: list[npt.NDArray[np.float64]], weights: npt.NDArray[np.flo
 
 
 def bin_matrix(columns: list[npt.NDArray[np.float64]], bins: list[FeatureBins]
-               ) -> npt.NDArray[np.uint8]:
-    """Feature-major bin indices (``uint8``); NaN goes to the bin after the last value bin."""
+               ) -> npt.NDArray[np.uint8] | npt.NDArray[np.uint16]:
+    """Feature-major bin indices; NaN goes to the bin after the last value bin.
+
+    ``uint8`` while every feature has at most 255 bins (the default ``max_bins=32`` and up to
+    254 categories), ``uint16`` for more (``max_bins`` up to 65,535, for MLlib parity).
+    """
     n_rows = columns[0].shape[0] if columns else 0
-    out = np.empty((len(columns), n_rows), dtype=np.uint8)
+    widest = max((b.n_bins for b in bins), default=0)
+    dtype = np.uint8 if widest < 256 else np.uint16
+    out = np.empty((len(columns), n_rows), dtype=dtype)
     for j, spec in enumerate(bins):
         column = columns[j]
         if spec.categorical:
             codes = np.where(np.isnan(column), spec.arity - 1, column)
-            out[j] = codes.astype(np.uint8)
+            out[j] = codes.astype(dtype)
         else:
             _bin_continuous(column, spec.thresholds, spec.n_bins, out[j])
     return out

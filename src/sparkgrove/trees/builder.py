@@ -8,7 +8,8 @@ is its parent's minus its sibling's (histogram subtraction). A node becomes a le
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,6 +31,9 @@ class GrowConfig:
     min_info_gain: float
     features_per_node: int
     max_unordered_arity: int
+    subtract: bool = True
+    """Histogram subtraction for the larger child; off in MLlib-parity mode, where each node's
+    statistics are summed from its rows as MLlib sums them."""
 
 
 @dataclass
@@ -46,14 +50,14 @@ class _Node:
     gain: float = 0.0
     impurity: float = 0.0
     children: tuple[int, int] | None = None
-    extra: dict[str, float] = field(default_factory=dict)
+    goes_left: npt.NDArray[np.bool_] | None = None
 
 
 @dataclass
 class Data:
     """Binned training data shared by every tree of a fit."""
 
-    xb: npt.NDArray[np.uint8]
+    xb: npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
     bins: list[FeatureBins]
     y: npt.NDArray[np.int64]
     yf: npt.NDArray[np.float64]
@@ -75,11 +79,27 @@ def _stat_arrays(data: Data, counts: npt.NDArray[np.float64]
     return w, w * data.yf, w * data.yf * data.yf
 
 
+@dataclass
+class GrownTree:
+    """A grown tree, its un-normalised importances, and its splits in bin space."""
+
+    tree: Tree
+    importances: npt.NDArray[np.float64]
+    bin_goes_left: npt.NDArray[np.bool_]
+    """``[node, bin]``: whether a split node sends a bin left (pre-order, as ``tree``)."""
+
+    def apply_binned(self, xb: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
+        """Leaf index of each row of a bin matrix binned with this fit's bins."""
+        leaves: npt.NDArray[np.int64] = kernels.apply_binned(
+            xb, self.tree.feature, self.tree.left, self.tree.right, self.bin_goes_left)
+        return leaves
+
+
 def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
-              rng: np.random.Generator) -> tuple[Tree, npt.NDArray[np.float64]]:
+              rng: np.random.Generator) -> GrownTree:
     """Grow one tree on the rows with a positive ``counts`` (bootstrap multiplicity).
 
-    Returns the tree (nodes in pre-order, as MLlib saves them) and its un-normalised
+    Returns the tree (nodes in pre-order, as MLlib saves them) with its un-normalised
     feature importances (the sum of gain times row count over each feature's splits).
     """
     n_features = data.n_features
@@ -129,7 +149,7 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
                 node.leaf = True
                 node.hist = None
                 continue
-            goes_left = np.zeros(256, dtype=np.bool_)
+            goes_left = np.zeros(width, dtype=np.bool_)
             if kind == kernels.CONTINUOUS:
                 goes_left[: split_bin + 1] = True
                 goes_left[n_bins[f]] = missing_left
@@ -140,6 +160,7 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
                 node.categories = tuple(int(c) for c in np.flatnonzero(left_mask[: n_bins[f]]))
             node.feature = int(f)
             node.gain = float(gain)
+            node.goes_left = goes_left
             left_rows, right_rows = kernels.partition(node.rows, data.xb[f], goes_left)
             child_depth = node.depth + 1
             children = []
@@ -152,7 +173,8 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             if not (children[0].leaf and children[1].leaf):
                 small_hist = histogram(children[small].rows)
                 children[small].hist = small_hist
-                children[large].hist = node.hist - small_hist
+                children[large].hist = (node.hist - small_hist if config.subtract
+                                        else histogram(children[large].rows))
             node.hist = None
             node.rows = np.empty(0, dtype=np.int64)
             base = len(nodes)
@@ -167,7 +189,8 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             # MLlib scales a split's gain by the node's weighted row count.
             importances[node.feature] += node.gain * kernels.weighted_count(
                 node.stats, config.impurity, config.n_classes)
-    return _to_tree(nodes, data.is_cls, config.n_classes), importances
+    tree, bin_goes_left = _to_tree(nodes, data.is_cls, config.n_classes, width)
+    return GrownTree(tree, importances, bin_goes_left)
 
 
 def _prediction(stats: npt.NDArray[np.float64], is_cls: bool, n_classes: int) -> float:
@@ -193,7 +216,8 @@ def _prune(nodes: list[_Node], index: int, is_cls: bool, n_classes: int) -> bool
     return False
 
 
-def _to_tree(nodes: list[_Node], is_cls: bool, n_classes: int) -> Tree:
+def _to_tree(nodes: list[_Node], is_cls: bool, n_classes: int, width: int
+             ) -> tuple[Tree, npt.NDArray[np.bool_]]:
     order: list[int] = []
     stack = [0]
     while stack:
@@ -205,12 +229,13 @@ def _to_tree(nodes: list[_Node], is_cls: bool, n_classes: int) -> Tree:
             stack.append(children[0])
     position = {old: new for new, old in enumerate(order)}
     n = len(order)
-    width = n_classes if is_cls else 1
+    value_width = n_classes if is_cls else 1
     tree = Tree(feature=np.full(n, -1, dtype=np.int64), threshold=np.full(n, np.nan),
                 left_categories=[None] * n, left=np.full(n, -1, dtype=np.int64),
                 right=np.full(n, -1, dtype=np.int64), missing_left=np.ones(n, dtype=bool),
-                value=np.zeros((n, width)), impurity=np.zeros(n), count=np.zeros(n),
+                value=np.zeros((n, value_width)), impurity=np.zeros(n), count=np.zeros(n),
                 gain=np.zeros(n))
+    bin_goes_left = np.zeros((n, width), dtype=np.bool_)
     for new, old in enumerate(order):
         node = nodes[old]
         stats = node.stats
@@ -229,4 +254,6 @@ def _to_tree(nodes: list[_Node], is_cls: bool, n_classes: int) -> Tree:
             tree.left[new] = position[node.children[0]]
             tree.right[new] = position[node.children[1]]
             tree.gain[new] = node.gain
-    return tree
+            assert node.goes_left is not None
+            bin_goes_left[new] = node.goes_left
+    return tree, bin_goes_left

@@ -50,8 +50,8 @@ def impurity(stats, code, n_classes):
         count = stats[0]
         if count == 0.0:
             return 0.0
-        mean = stats[1] / count
-        return stats[2] / count - mean * mean
+        # MLlib's VarianceCalculator, in its arithmetic order, so exact ties break alike
+        return (stats[2] - stats[1] * stats[1] / count) / count
     total = 0.0
     for c in range(n_classes):
         total += stats[c]
@@ -262,5 +262,19 @@ def apply_tree(x, feature, threshold, left, right, missing_left, is_cat, goes_le
             else:
                 go = v <= threshold[node]
             node = left[node] if go else right[node]
+        out[i] = node
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
+def apply_binned(xb, feature, left, right, goes_left):
+    """Leaf index reached by each row of the feature-major bin matrix ``xb``, where
+    ``goes_left[node, bin]`` says which way a split node sends a bin."""
+    n = xb.shape[1]
+    out = np.empty(n, dtype=np.int64)
+    for i in numba.prange(n):
+        node = 0
+        while feature[node] != -1:
+            node = left[node] if goes_left[node, xb[feature[node], i]] else right[node]
         out[i] = node
     return out

@@ -58,11 +58,20 @@ def index_label(frame: DataFrame, label: str, task: str, classes: tuple[str, ...
     return frame.withColumn(LABEL_COL, mapping[column.cast("string")])
 
 
+def _string_literal(text: str) -> str:
+    # Hex-encoded, so no category text can change the statement's meaning.
+    return f"CAST(unhex('{text.encode('utf-8').hex()}') AS STRING)"
+
+
 def fit_pipeline(train: DataFrame, *, features: tuple[tuple[str, str], ...], label: str, task: str,
-                 classes: tuple[str, ...], params: TreeParams, workdir: Path) -> SparkFit:
-    """Fit the MLlib pipeline on ``train`` (which has the label column) and convert its tree."""
+                 classes: tuple[str, ...], params: TreeParams, workdir: Path,
+                 kept: dict[str, tuple[str, ...]] | None = None) -> SparkFit:
+    """Fit the MLlib pipeline on ``train`` (which has the label column) and convert its trees.
+
+    ``kept`` names, for categorical columns with more categories than one index each can
+    have, the categories that keep one; the others share the unseen-and-missing index.
+    """
     from pyspark.ml import Pipeline
-    from pyspark.ml.classification import DecisionTreeClassifier
     from pyspark.ml.feature import (
         Imputer,
         IndexToString,
@@ -70,12 +79,15 @@ def fit_pipeline(train: DataFrame, *, features: tuple[tuple[str, str], ...], lab
         StringIndexer,
         VectorAssembler,
     )
-    from pyspark.ml.regression import DecisionTreeRegressor
 
     casts = []
     for i, (name, kind) in enumerate(features):
         target = "string" if kind == "categorical" else "double"
-        casts.append(f"CAST({_quote(name)} AS {target}) AS {_internal(i)}")
+        cast = f"CAST({_quote(name)} AS {target})"
+        if kept and name in kept:
+            listed = ", ".join(_string_literal(c) for c in kept[name])
+            cast = f"CASE WHEN {cast} IN ({listed}) THEN {cast} END"
+        casts.append(f"{cast} AS {_internal(i)}")
     stages: list[Any] = [SQLTransformer(statement="SELECT *, " + ", ".join(casts) +
                                         " FROM __THIS__")]
     assembled: list[str] = []
@@ -94,13 +106,8 @@ def fit_pipeline(train: DataFrame, *, features: tuple[tuple[str, str], ...], lab
     estimator_params = params.mllib_params(task)
     if params.weight_col:
         estimator_params["weightCol"] = WEIGHT_COL
-    estimator: Any
-    if task == "classification":
-        estimator = DecisionTreeClassifier(featuresCol=FEATURES_COL, labelCol=LABEL_COL,
-                                           **estimator_params)
-    else:
-        estimator = DecisionTreeRegressor(featuresCol=FEATURES_COL, labelCol=LABEL_COL,
-                                          **estimator_params)
+    estimator = mllib_estimator(params.algorithm, task)(
+        featuresCol=FEATURES_COL, labelCol=LABEL_COL, **estimator_params)
     stages.append(estimator)
     if task == "classification":
         stages.append(IndexToString(inputCol="prediction", outputCol=PREDICTED_LABEL,
@@ -110,6 +117,16 @@ def fit_pipeline(train: DataFrame, *, features: tuple[tuple[str, str], ...], lab
     model = convert_pipeline(pipeline, workdir, features=features, label=label, task=task,
                              classes=classes)
     return SparkFit(pipeline, model, classes, 0)
+
+
+def mllib_estimator(algorithm: str, task: str) -> Any:
+    """MLlib's estimator class for ``algorithm`` (tree, forest, gbt) and ``task``."""
+    from pyspark.ml import classification, regression
+
+    names = {"tree": "DecisionTree{}", "forest": "RandomForest{}", "gbt": "GBT{}"}
+    if task == "classification":
+        return getattr(classification, names[algorithm].format("Classifier"))
+    return getattr(regression, names[algorithm].format("Regressor"))
 
 
 def _fill_values(pipeline: PipelineModel, count: int) -> dict[int, float]:
@@ -145,19 +162,30 @@ def convert_pipeline(pipeline: PipelineModel, saved: Path, *, features: tuple[tu
             specs.append(FeatureSpec(name, "categorical", cats[_internal(i)]))
         else:
             specs.append(FeatureSpec(name, "numeric", fill_value=fills.get(i)))
-    tree_dirs = sorted(p for p in (saved / "stages").iterdir() if "DecisionTree" in p.name)
+    tree_dirs = sorted(p for p in (saved / "stages").iterdir()
+                       if any(kind in p.name for kind in ("DecisionTree", "RandomForest", "GBT")))
     if len(tree_dirs) != 1:
-        raise DataError(f"Expected one decision-tree stage in {saved}, found {len(tree_dirs)}.")
-    nodes = pq.read_table(tree_dirs[0] / "data").to_pylist()
-    tree = tree_from_node_data(nodes, task)
+        raise DataError(f"Expected one tree stage in {saved}, found {len(tree_dirs)}.")
     estimator: Any = pipeline.stages[-2] if task == "classification" else pipeline.stages[-1]
+    boosted = "GBT" in tree_dirs[0].name
+    tree_task = "regression" if boosted else task
+    rows = pq.read_table(tree_dirs[0] / "data").to_pylist()
+    if rows and "treeID" in rows[0]:  # an ensemble: node rows grouped by tree
+        by_tree: dict[int, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_tree.setdefault(int(row["treeID"]), []).append(row["nodeData"])
+        trees = [tree_from_node_data(by_tree[t], tree_task) for t in sorted(by_tree)]
+    else:
+        trees = [tree_from_node_data(rows, tree_task)]
     importances = tuple(float(v) for v in estimator.featureImportances.toArray())
     return TreeModel(
         features=tuple(specs),
         label=LabelSpec(label, task, classes if task == "classification" else ()),
-        trees=[tree],
+        trees=trees,
         feature_importances=importances,
         metadata={"engine": "spark", "source": "pyspark.ml " + type(estimator).__name__},
+        ensemble="sum" if boosted else "mean",
+        tree_weights=tuple(float(w) for w in estimator.treeWeights) if boosted else (),
     )
 
 

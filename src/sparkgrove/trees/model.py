@@ -1,8 +1,14 @@
 """The portable ``TreeModel``: flat node arrays plus feature and label specs, as versioned JSON.
 
 It predicts with numpy alone. Both engines (MLlib, and the local engine) produce it; serving,
-rendering, batch scoring and the registry use it. A forest is a list of trees whose leaf values
-are averaged, as MLlib averages the normalised class probabilities of its trees.
+rendering, batch scoring and the registry use it. An ensemble is a list of trees combined as
+``ensemble`` says:
+
+* ``mean`` (a tree, a random forest): leaf values are averaged, as MLlib averages the normalised
+  class probabilities of its trees;
+* ``sum`` (gradient-boosted trees): the raw score is ``F = sum(tree_weights[i] * leaf_i)``;
+  regression predicts ``F``; binary classification uses MLlib's logistic link,
+  ``P(class 1) = 1 / (1 + exp(-2F))``, and predicts class 1 when ``F > 0``.
 
 Encoding of inputs, the same rules as the training pipeline that made the model:
 
@@ -27,7 +33,9 @@ import numpy.typing as npt
 from sparkgrove.errors import DataError, ModelFormatError
 
 FORMAT_NAME = "sparkgrove.tree_model"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Version 2 added ``ensemble`` and ``tree_weights``; version 1 documents read as ``mean``."""
+ENSEMBLES = ("mean", "sum")
 LEAF = -1
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -148,6 +156,8 @@ class TreeModel:
     trees: list[Tree]
     feature_importances: tuple[float, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    ensemble: str = "mean"
+    tree_weights: tuple[float, ...] = ()
 
     @property
     def task(self) -> str:
@@ -192,6 +202,11 @@ class TreeModel:
 
     # ---- prediction ---------------------------------------------------------------------
     def _leaf_values(self, x: FloatArray) -> FloatArray:
+        if self.ensemble == "sum":
+            score = np.zeros((x.shape[0], 1))
+            for tree, weight in zip(self.trees, self.tree_weights, strict=True):
+                score += weight * tree.value[_apply(tree, x, self.features)]
+            return score
         total: FloatArray | None = None
         for tree in self.trees:
             leaves = _apply(tree, x, self.features)
@@ -200,10 +215,23 @@ class TreeModel:
         assert total is not None, "a TreeModel has at least one tree"
         return total / len(self.trees)
 
+    def raw_score(self, data: Any) -> FloatArray:
+        """The boosted score ``F`` of each row (``sum`` ensembles only)."""
+        if self.ensemble != "sum":
+            raise DataError("raw_score is for gradient-boosted models; use predict or "
+                            "predict_proba.")
+        score: FloatArray = self._leaf_values(self.encode(data))[:, 0]
+        return score
+
     def predict_proba(self, data: Any) -> FloatArray:
         """Class probabilities, columns in ``label.classes`` order (classification only)."""
         if self.task != "classification":
             raise DataError("predict_proba is for classification models; use predict.")
+        if self.ensemble == "sum":
+            score = self._leaf_values(self.encode(data))[:, 0]
+            positive = 1.0 / (1.0 + np.exp(-2.0 * score))
+            both: FloatArray = np.column_stack([1.0 - positive, positive])
+            return both
         probs = self._leaf_values(self.encode(data))
         sums = probs.sum(axis=1, keepdims=True)
         result: FloatArray = np.divide(probs, sums, out=np.zeros_like(probs), where=sums > 0)
@@ -212,6 +240,9 @@ class TreeModel:
     def predict_index(self, data: Any) -> npt.NDArray[np.float64]:
         """Predicted class index (classification) or value (regression), as MLlib gives it."""
         values = self._leaf_values(self.encode(data))
+        if self.task == "classification" and self.ensemble == "sum":
+            positive: npt.NDArray[np.float64] = (values[:, 0] > 0.0).astype(np.float64)
+            return positive
         if self.task == "classification":
             index: npt.NDArray[np.float64] = np.argmax(values, axis=1).astype(np.float64)
             return index
@@ -236,6 +267,8 @@ class TreeModel:
             "label": self.label.to_dict(),
             "trees": [t.to_dict() for t in self.trees],
             "feature_importances": list(self.feature_importances),
+            "ensemble": self.ensemble,
+            "tree_weights": list(self.tree_weights),
             "metadata": self.metadata,
         }
 
@@ -261,8 +294,12 @@ class TreeModel:
             raise ModelFormatError(
                 f"Tree model format version {version} is newer than this sparkgrove reads "
                 f"({FORMAT_VERSION}); upgrade sparkgrove.")
+        ensemble = data.get("ensemble", "mean")
+        if ensemble not in ENSEMBLES:
+            raise ModelFormatError(f"The tree model's ensemble is {ensemble!r}; it must be one of "
+                                   f"{', '.join(ENSEMBLES)}.")
         try:
-            return cls(
+            model = cls(
                 features=tuple(FeatureSpec(f["name"], f["kind"], tuple(f.get("categories", ())),
                                            f.get("fill_value")) for f in data["features"]),
                 label=LabelSpec(data["label"]["name"], data["label"]["task"],
@@ -270,9 +307,15 @@ class TreeModel:
                 trees=[Tree.from_dict(t) for t in data["trees"]],
                 feature_importances=tuple(data.get("feature_importances", ())),
                 metadata=dict(data.get("metadata", {})),
+                ensemble=ensemble,
+                tree_weights=tuple(float(w) for w in data.get("tree_weights", ())),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ModelFormatError(f"The tree model document is incomplete: {exc!r}.") from exc
+        if ensemble == "sum" and len(model.tree_weights) != len(model.trees):
+            raise ModelFormatError(f"The tree model sums {len(model.trees)} trees but has "
+                                   f"{len(model.tree_weights)} tree weights; it needs one per tree.")
+        return model
 
     @classmethod
     def load(cls, path: str | Path) -> TreeModel:
@@ -303,7 +346,9 @@ def category_codes(raw: Sequence[Any], categories: tuple[str, ...]) -> FloatArra
         import pandas as pd
     except ImportError:  # pandas only speeds this up
         return np.asarray([lookup.get(_category_text(v), unknown) for v in raw], dtype=np.float64)
-    codes, uniques = pd.factorize(np.asarray(raw, dtype=object), use_na_sentinel=True)
+    values = raw if isinstance(raw, pd.Series | pd.Categorical | pd.Index) else np.asarray(
+        raw, dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
     mapped = np.array([lookup.get(_category_text(v), unknown) for v in uniques] + [unknown],
                       dtype=np.float64)
     result: FloatArray = mapped[codes]  # the sentinel -1 picks the trailing "unknown"

@@ -15,6 +15,8 @@ def _category_names(spec: FeatureSpec, indices: tuple[int, ...]) -> str:
 def _leaf_text(model: TreeModel, tree: Tree, node: int) -> str:
     value = tree.value[node]
     count = tree.count[node]
+    if model.ensemble == "sum":  # a boosted tree's leaf adds to the score
+        return f"score {value[0]:+.6g} (n={count:g})"
     if model.task == "classification":
         best = int(value.argmax())
         total = value.sum()
@@ -24,9 +26,15 @@ def _leaf_text(model: TreeModel, tree: Tree, node: int) -> str:
 
 
 def render_tree(model: TreeModel, tree_index: int = 0, *, max_depth: int | None = None) -> str:
-    """The tree as indented ``if``/``else`` text."""
+    """The tree as indented ``if``/``else`` text; for an ensemble, tree ``tree_index`` under a
+    line saying which of how many it is (and its weight, for boosted trees)."""
     tree = model.trees[tree_index]
     lines: list[str] = []
+    if len(model.trees) > 1:
+        weight = (f", weight {model.tree_weights[tree_index]:g}" if model.ensemble == "sum"
+                  else "")
+        how = "summed" if model.ensemble == "sum" else "averaged"
+        lines.append(f"# tree {tree_index + 1} of {len(model.trees)} ({how}{weight})")
 
     def conditions(node: int) -> tuple[str, str]:
         spec = model.features[int(tree.feature[node])]
