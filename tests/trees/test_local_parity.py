@@ -109,3 +109,44 @@ def test_local_engine_grows_mllibs_tree(spark: Any, tmp_path: Path, name: str) -
         # Spark's Imputer median is approxQuantile(0.5, 0.001): exact below 1,000 rows.
         assert [f.fill_value for f in ours.features] == [f.fill_value
                                                           for f in spark_model.features]
+
+
+GBT_DATASETS = {
+    "gbt-binary": (lambda: _frame(1200, 11, classes=2, cats={"k": 5}), {"loss": "logistic"}),
+    "gbt-squared": (lambda: _frame(1000, 12, classes=None, cats={"k": 4}, rounding=3),
+                    {"loss": "squared"}),
+    "gbt-absolute": (lambda: _frame(800, 13, classes=None, cats={}, rounding=3),
+                     {"loss": "absolute"}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GBT_DATASETS))
+def test_local_gbt_boosts_mllibs_trees(spark: Any, tmp_path: Path, name: str) -> None:
+    from sparkgrove.trees.ensembles import GBTClassifier, GBTRegressor
+
+    make, extra = GBT_DATASETS[name]
+    frame = make()
+    task = "regression" if frame["label"].dtype.kind == "f" else "classification"
+    classes = tuple(sorted(frame["label"].unique())) if task == "classification" else ()
+    features = [c for c in frame.columns if c != "label"]
+    kinds = tuple((c, "categorical" if frame[c].dtype == object else "numeric") for c in features)
+    sdf = index_label(spark.createDataFrame(frame), "label", task, classes)
+    params = TreeParams(seed=1, algorithm="gbt", max_iter=6, max_depth=3, step_size=0.3,
+                        loss=extra["loss"])
+    theirs: TreeModel = fit_pipeline(sdf, features=kinds, label="label", task=task,
+                                     classes=classes, params=params,
+                                     workdir=tmp_path / "mllib").tree_model
+    klass = GBTClassifier if task == "classification" else GBTRegressor
+    ours = klass(missing="median", seed=1, max_iter=6, max_depth=3, step_size=0.3,
+                 loss=extra["loss"]).fit(frame[features], frame["label"]).tree_model_
+    assert ours.ensemble == theirs.ensemble == "sum"
+    assert ours.tree_weights == pytest.approx(theirs.tree_weights)
+    assert len(ours.trees) == len(theirs.trees) == 6
+    for mine, other in zip(ours.trees, theirs.trees, strict=True):
+        _assert_same_tree(mine, other)
+    np.testing.assert_allclose(ours.feature_importances, theirs.feature_importances,
+                               rtol=1e-9, atol=1e-12)
+    probe = frame[features].head(200)
+    method = "predict_proba" if task == "classification" else "predict"
+    np.testing.assert_allclose(getattr(ours, method)(probe), getattr(theirs, method)(probe),
+                               rtol=1e-9, atol=1e-12)
