@@ -59,6 +59,9 @@ DATASETS: dict[str, tuple[Callable[[], pd.DataFrame], dict[str, Any]]] = {
     "regression-categorical-missing": (
         lambda: _frame(900, 6, classes=None, cats={"k": 5}, missing=0.1),
         {"max_depth": 5, "min_info_gain": 0.001}),
+    # Integer features and a rounded label: many repeated values and near-equal gains.
+    "regression-ties": (lambda: _frame(3000, 8, classes=None, cats={"k": 3}, rounding=0),
+                        {"max_depth": 8, "max_bins": 64}),
     "binary-weighted": (lambda: _frame(2000, 7, classes=2, cats={"k": 3}),
                         {"max_depth": 5, "min_weight_fraction_per_node": 0.01,
                          "weight_col": "w"}),
