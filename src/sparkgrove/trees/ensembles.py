@@ -36,7 +36,7 @@ SUBSET_STRATEGIES: dict[str, Callable[[int], int]] = {
     "onethird": lambda n: max(1, math.ceil(n / 3.0)),
 }
 
-Array = npt.NDArray[np.float64]
+Array = npt.NDArray[Any]
 # MLlib's losses: (negative gradient, error) of a score F against a label y.
 LOSSES: dict[str, tuple[Callable[[Array, Array], Array], Callable[[Array, Array], Array]]] = {
     "logistic": (lambda f, y: 4.0 * y / (1.0 + np.exp(2.0 * y * f)),
@@ -152,7 +152,8 @@ class _Boosting:
         importances = np.zeros(n_features)
         best_error, best_m = math.inf, 1
         for m in range(self.max_iter):
-            residual = target if m == 0 else negative_gradient(score, target)
+            residual: npt.NDArray[np.float64] = np.asarray(
+                target if m == 0 else negative_gradient(score, target), dtype=np.float64)
             data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=residual,
                         weight=train_weight, is_cls=False)
             grown = grow_tree(data, self._row_counts(n_rows, held_out, rng), config, rng)

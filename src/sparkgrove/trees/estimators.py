@@ -58,7 +58,7 @@ MAX_LOCAL_BINS = 65_535
 """Bins per continuous feature: ``uint8`` bin indices up to 255, ``uint16`` above."""
 
 
-class NotFittedError(DataError, SklearnNotFittedError):
+class NotFittedError(DataError, SklearnNotFittedError):  # type: ignore[misc]
     """An estimator used before ``fit``; also scikit-learn's ``NotFittedError``."""
 
     code = "not_fitted"
@@ -90,9 +90,9 @@ PARAM_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
                                                     not isinstance(v, bool) and 0 < v < 1),
                             "None or a float in the range (0, 1)"),
     "validation_tol": _float_range("a float >= 0", lambda v: v >= 0),
-    "bootstrap": (lambda v: isinstance(v, bool | np.bool_), "a bool"),
-    "n_threads": (lambda v: v is None or (isinstance(v, int | np.integer) and
-                                          not isinstance(v, bool) and v >= 1),
+    "bootstrap": (lambda v: bool(isinstance(v, bool | np.bool_)), "a bool"),
+    "n_threads": (lambda v: v is None or bool(isinstance(v, int | np.integer) and
+                                              not isinstance(v, bool) and v >= 1),
                   "None or an int >= 1"),
     "seed": (lambda v: v is None or (isinstance(v, int | np.integer) and
                                      not isinstance(v, bool)), "None or an int"),
@@ -108,7 +108,7 @@ def numba_threads(n_threads: int | None) -> Iterator[None]:
     import numba
 
     previous = numba.get_num_threads()
-    numba.set_num_threads(min(int(n_threads), int(numba.config.NUMBA_NUM_THREADS)))
+    numba.set_num_threads(min(int(n_threads), int(numba.config.NUMBA_NUM_THREADS)))  # type: ignore[attr-defined]
     try:
         yield
     finally:
@@ -302,7 +302,7 @@ class TreeEstimatorBase(BaseEstimator):  # type: ignore[misc]
                           "feature names", UserWarning, stacklevel=3)
             values = list(columns.values())
         else:
-            array = _check_X(X, self, reset=False)
+            array = _check_X(X, self)
             if named:
                 warnings.warn(f"X does not have valid feature names, but {type(self).__name__} "
                               "was fitted with feature names", UserWarning, stacklevel=3)
@@ -409,14 +409,14 @@ def _as_array(values: Any) -> Any:
     return values
 
 
-def _check_X(X: Any, estimator: Any, reset: bool = True) -> npt.NDArray[Any]:
+def _check_X(X: Any, estimator: Any) -> npt.NDArray[Any]:
     """scikit-learn's checks of an array input: 2-D, not sparse, not complex, no infinity."""
     probe = np.asarray(X) if not hasattr(X, "toarray") else None
     numeric = probe is None or probe.dtype.kind in "biufc"
     try:
         array: npt.NDArray[Any] = check_array(
             X, dtype=np.float64 if numeric else None, ensure_all_finite="allow-nan" if numeric
-            else False, ensure_min_samples=1 if reset else 1, estimator=estimator,
+            else False, ensure_min_samples=1, estimator=estimator,
             accept_sparse=False)
     except TypeError as exc:  # sparse input
         raise DataError(f"{exc} Convert it with .toarray() or pass a DataFrame.") from exc
