@@ -75,7 +75,13 @@ def test_local_engine_reports_the_same_kind_of_result(ws: Workspace,
     spark_run = train_table(ws, table, label=label, engine="spark", model_name="s")
     local_run = train_table(ws, table, label=label, engine="local", model_name="l")
     assert local_run.model_version.engine == "local"
-    assert local_run.counts == spark_run.counts
+    # the local engine reads in-process (no JVM) and splits with its own seeded draw
+    assert local_run.model_version.lineage["reader"] == "arrow"
+    assert local_run.model_version.lineage["spark_version"] is None
+    for key in ("rows_read", "rows_malformed", "rows_missing_label"):
+        assert local_run.counts[key] == spark_run.counts[key]
+    assert (local_run.counts["rows_train"] + local_run.counts["rows_test"] ==
+            spark_run.counts["rows_train"] + spark_run.counts["rows_test"])
     assert set(local_run.metrics) == set(spark_run.metrics)
     assert ws.registry.mllib_path(local_run.model_version) is None
     key = "accuracy" if label == "label" else "r2"
@@ -124,8 +130,11 @@ def test_high_cardinality_columns_train_with_default_settings(spark_workspace: W
         assert any("zip has" in n and "254 most frequent" in n for n in result.notes)
         assert result.model_version.params["max_bins"] == 255
         results[engine] = result
-    assert set(results["spark"].tree_model.features[1].categories) == set(
+    # each engine keeps the most frequent categories of its own training rows (their splits
+    # differ: Spark's randomSplit against the in-process reader's seeded draw)
+    common = set(results["spark"].tree_model.features[1].categories) & set(
         results["local"].tree_model.features[1].categories)
+    assert len(common) > 200
     assert abs(results["spark"].metrics["r2"] - results["local"].metrics["r2"]) < 0.05
     assert results["local"].metrics["r2"] > 0.8
 

@@ -14,11 +14,13 @@ from typing import Any
 import numpy as np
 
 from sparkgrove.catalog.api import Catalog
+from sparkgrove.catalog.arrow_reader import read_table_arrow, supports
 from sparkgrove.errors import ConfigError, DataError
 from sparkgrove.spark import read_table, spark_version
-from sparkgrove.store.entities import ModelVersion
+from sparkgrove.store.entities import ColumnSpec, ModelVersion, TableInfo
+from sparkgrove.trees.engine import make_learner
 from sparkgrove.trees.evaluate import evaluate_predictions
-from sparkgrove.trees.features import MAX_CLASSES, choose_task, plan_features
+from sparkgrove.trees.features import MAX_CLASSES, FeaturePlan, choose_task, plan_features
 from sparkgrove.trees.inputs import MAX_CATEGORIES
 from sparkgrove.trees.metrics import classification_metrics, regression_metrics
 from sparkgrove.trees.mllib import LABEL_COL, WEIGHT_COL, fit_pipeline, index_label
@@ -62,9 +64,13 @@ class TrainResult:
         }
 
 
-def _sorted_classes(values: Sequence[Any]) -> tuple[str, ...]:
+def _label_text(value: Any) -> str:
     # As Spark casts labels to string (1.0 stays "1.0"), so the class map matches its rows.
-    texts = [("true" if v else "false") if isinstance(v, bool) else str(v) for v in values]
+    return ("true" if value else "false") if isinstance(value, bool) else str(value)
+
+
+def _sorted_classes(values: Sequence[Any]) -> tuple[str, ...]:
+    texts = [_label_text(v) for v in values]
     try:
         return tuple(sorted(texts, key=float))
     except ValueError:
@@ -91,8 +97,6 @@ def train_table(
     aside; numeric features' missing values are filled with the training rows' median; string
     and boolean columns are categorical, with unseen and missing categories sharing one bucket.
     """
-    from pyspark.sql import functions as F
-
     say = progress or (lambda _m: None)
     params = params or TreeParams(seed=seed)
     if params.seed is None:
@@ -108,6 +112,13 @@ def train_table(
     catalog.check_columns(table, wanted)
     plan = plan_features(table.all_columns, label, features, params.weight_col)
     label_spec = next(c for c in table.all_columns if c.name == label)
+    if engine == "auto":
+        engine = choose_engine(_estimated_rows(catalog, table), len(plan.features))
+    run = _Run(workspace, table, plan, label, label_spec, task, params, test_fraction, seed,
+               model_name, say)
+    if engine == "local" and supports(table):
+        return _train_in_process(run)
+    from pyspark.sql import functions as F
 
     spark = workspace.spark
     say(f"reading {table.qualified_name}")
@@ -132,12 +143,7 @@ def train_table(
     if labelled_rows == 0:
         raise DataError(f"Every row of {table.qualified_name} lacks the label {label!r}; "
                         "choose a label column that has values.")
-    task = choose_task(label_spec, task, len(distinct))
-    params.check(task)
-    if params.algorithm == "gbt" and task == "classification" and len(distinct) != 2:
-        raise DataError(f"Gradient-boosted trees classify binary labels only, as MLlib's "
-                        f"GBTClassifier does; {label!r} has {len(distinct)} classes. Use "
-                        "--algorithm forest or tree.")
+    task = _choose_task(run, len(distinct))
     classes = _sorted_classes(distinct) if task == "classification" else ()
     labelled = index_label(labelled, label, task, classes)
     train, test = labelled.randomSplit([1.0 - test_fraction, test_fraction], seed=seed)
@@ -150,8 +156,6 @@ def train_table(
     for note in notes:
         say(note)
 
-    if engine == "auto":
-        engine = choose_engine(train_rows + test_rows, len(plan.features))
     workdir = workspace.settings.staging / f"train-{uuid.uuid4().hex}"
     try:
         if engine == "spark":
@@ -173,30 +177,144 @@ def train_table(
             tree_model, metrics = fit_local(train, test, features=plan.features, label=label,
                                             task=task, classes=classes, params=params)
             mllib_dir = None
-        importances = dict(zip([n for n, _ in plan.features],
-                               tree_model.feature_importances, strict=True))
         counts = {"rows_read": total, "rows_malformed": read.malformed,
                   "rows_missing_label": total - labelled_rows, "rows_train": train_rows,
                   "rows_test": test_rows}
-        lineage = {"table": table.qualified_name, "table_version": table.version,
-                   "location": table.location, **counts,
-                   "trained_at": dt.datetime.now(dt.UTC).isoformat(),
-                   "spark_version": spark_version(spark),
-                   "spark_master": spark.sparkContext.master}
-        all_params = {"label": label, "task": task,
-                      "features": [n for n, _ in plan.features],
-                      "test_fraction": test_fraction, "seed": seed, **params.to_dict()}
-        tree_model.metadata.update({"model_params": all_params})
-        say("registering the model")
-        version = workspace.registry.register(
-            model_name or table.name, engine=engine, task=task, params=all_params,
-            metrics=metrics, lineage=lineage, tree_model=tree_model, mllib_dir=mllib_dir)
+        return _register(run, engine=engine, task=task, params=params, tree_model=tree_model,
+                         metrics=metrics, counts=counts, mllib_dir=mllib_dir,
+                         rejects_path=read.rejects_path, notes=notes,
+                         reader={"reader": "spark", "spark_version": spark_version(spark),
+                                 "spark_master": spark.sparkContext.master})
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
         frame.unpersist()
         train.unpersist()
+
+
+@dataclass
+class _Run:
+    """What one training request resolved to, at the border: the table version and plan."""
+
+    workspace: Workspace
+    table: TableInfo
+    plan: FeaturePlan
+    label: str
+    label_spec: ColumnSpec
+    task: str | None
+    params: TreeParams
+    test_fraction: float
+    seed: int
+    model_name: str | None
+    say: ProgressFn
+
+
+def _choose_task(run: _Run, n_distinct: int) -> str:
+    task = choose_task(run.label_spec, run.task, n_distinct)
+    run.params.check(task)
+    if run.params.algorithm == "gbt" and task == "classification" and n_distinct != 2:
+        raise DataError(f"Gradient-boosted trees classify binary labels only, as MLlib's "
+                        f"GBTClassifier does; {run.label!r} has {n_distinct} classes. Use "
+                        "--algorithm forest or tree.")
+    return task
+
+
+def _register(run: _Run, *, engine: str, task: str, params: TreeParams, tree_model: TreeModel,
+              metrics: dict[str, Any], counts: dict[str, int], mllib_dir: Any,
+              rejects_path: str | None, notes: list[str], reader: dict[str, Any]
+              ) -> TrainResult:
+    """Record the fitted model as a new registry version, with its lineage."""
+    table = run.table
+    lineage = {"table": table.qualified_name, "table_version": table.version,
+               "location": table.location, **counts,
+               "trained_at": dt.datetime.now(dt.UTC).isoformat(), **reader}
+    all_params = {"label": run.label, "task": task,
+                  "features": [n for n, _ in run.plan.features],
+                  "test_fraction": run.test_fraction, "seed": run.seed, **params.to_dict()}
+    tree_model.metadata.update({"model_params": all_params})
+    run.say("registering the model")
+    version = run.workspace.registry.register(
+        run.model_name or table.name, engine=engine, task=task, params=all_params,
+        metrics=metrics, lineage=lineage, tree_model=tree_model, mllib_dir=mllib_dir)
+    importances = dict(zip([n for n, _ in run.plan.features], tree_model.feature_importances,
+                           strict=True))
     return TrainResult(version, tree_model, metrics, counts, importances,
-                       list(plan.skipped), read.rejects_path, notes)
+                       list(run.plan.skipped), rejects_path, notes)
+
+
+def _estimated_rows(catalog: Catalog, table: TableInfo) -> int:
+    """Rows the crawler counted (the engine choice needs no read)."""
+    try:
+        return int(table.properties.get("recordCount", 0)) or sum(
+            f.records for f in catalog.files(table.qualified_name))
+    except (TypeError, ValueError):
+        return sum(f.records for f in catalog.files(table.qualified_name))
+
+
+def _train_in_process(run: _Run) -> TrainResult:
+    """The local engine on the embedded default: read with Arrow, split, fit, evaluate and
+    register, with no JVM started."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table, label, params = run.table, run.label, run.params
+    run.say(f"reading {table.qualified_name} (in-process, no JVM)")
+    read = read_table_arrow(run.workspace.catalog, table.qualified_name, rejects_label="train")
+    names = [name for name, _ in run.plan.features]
+    data = read.table
+    total = data.num_rows
+    if total == 0:
+        raise DataError(f"Table {table.qualified_name} has no readable rows "
+                        f"({read.malformed} malformed); crawl data into it first.")
+    label_column = data.column(label)
+    usable = pc.is_valid(label_column)
+    if pa.types.is_floating(label_column.type):
+        usable = pc.and_(usable, pc.invert(pc.fill_null(pc.is_nan(label_column), True)))
+    labelled = data.filter(usable)
+    labelled_rows = labelled.num_rows
+    if labelled_rows == 0:
+        raise DataError(f"Every row of {table.qualified_name} lacks the label {label!r}; "
+                        "choose a label column that has values.")
+    distinct = pc.unique(labelled.column(label)).to_pylist()
+    task = _choose_task(run, min(len(distinct), MAX_CLASSES + 1))
+    classes = _sorted_classes(distinct) if task == "classification" else ()
+    if task == "classification":
+        position = {text: i for i, text in enumerate(classes)}
+        index_of = np.array([position[_label_text(v)] for v in distinct], dtype=np.int64)
+        found = pc.index_in(labelled.column(label), value_set=pa.array(distinct)).to_numpy(
+            zero_copy_only=False)
+        y = index_of[found].astype(np.float64)
+    else:
+        y = labelled.column(label).cast(pa.float64()).to_numpy(zero_copy_only=False)
+    is_test = np.random.default_rng(run.seed).random(labelled_rows) < run.test_fraction
+    train_rows, test_rows = int((~is_test).sum()), int(is_test.sum())
+    if test_rows == 0 or train_rows == 0:
+        raise DataError(f"The split left {train_rows} training and {test_rows} test rows of "
+                        f"{labelled_rows}; change --test-fraction or add data.")
+    frame = labelled.select(names).to_pandas(strings_to_categorical=True)
+    frame[LABEL_COL] = y
+    if params.weight_col:
+        frame[WEIGHT_COL] = labelled.column(params.weight_col).cast(pa.float64()).to_numpy(
+            zero_copy_only=False)
+    train, test = frame[~is_test], frame[is_test]
+    counts_by_column = {}
+    for name, kind in run.plan.features:
+        column = train[name]
+        counts_by_column[name] = int(column.nunique()) if kind == "categorical" else int(
+            column.notna().sum())
+    params, notes = _category_room(run.plan.features, counts_by_column, params)
+    for note in notes:
+        run.say(note)
+    run.say(f"fitting a local {ALGORITHM_NAMES[params.algorithm]} ({task}, "
+            f"maxDepth={params.max_depth})")
+    tree_model, metrics = fit_local_frames(train, test, features=run.plan.features, label=label,
+                                           task=task, classes=classes, params=params)
+    counts = {"rows_read": total, "rows_malformed": read.malformed,
+              "rows_missing_label": total - labelled_rows, "rows_train": train_rows,
+              "rows_test": test_rows}
+    return _register(run, engine="local", task=task, params=params, tree_model=tree_model,
+                     metrics=metrics, counts=counts, mllib_dir=None,
+                     rejects_path=read.rejects_path, notes=notes,
+                     reader={"reader": "arrow", "spark_version": None, "spark_master": None})
 
 
 def choose_engine(rows: int, n_features: int, memory: int | None = None) -> str:
@@ -214,14 +332,24 @@ def choose_engine(rows: int, n_features: int, memory: int | None = None) -> str:
 def fit_local(train: Any, test: Any, *, features: Sequence[tuple[str, str]], label: str,
               task: str, classes: tuple[str, ...], params: TreeParams
               ) -> tuple[TreeModel, dict[str, Any]]:
-    """Train the local engine on the split rows (collected through Arrow) and evaluate it."""
+    """Train the local engine on Spark's split rows (collected through Arrow), evaluate it."""
     names = [name for name, _ in features]
     wanted = [*names, LABEL_COL] + ([WEIGHT_COL] if params.weight_col else [])
-    train_pdf = train.select(*[f"`{c}`" for c in wanted]).toPandas()
-    test_pdf = test.select(*[f"`{c}`" for c in wanted]).toPandas()
+    return fit_local_frames(train.select(*[f"`{c}`" for c in wanted]).toPandas(),
+                            test.select(*[f"`{c}`" for c in wanted]).toPandas(),
+                            features=features, label=label, task=task, classes=classes,
+                            params=params)
+
+
+def fit_local_frames(train_pdf: Any, test_pdf: Any, *, features: Sequence[tuple[str, str]],
+                     label: str, task: str, classes: tuple[str, ...], params: TreeParams
+                     ) -> tuple[TreeModel, dict[str, Any]]:
+    """Train the local engine on pandas frames holding the features, the label index (or
+    value) in ``LABEL_COL`` and any weight in ``WEIGHT_COL``; evaluate on ``test_pdf``."""
+    names = [name for name, _ in features]
     kwargs = params.local_params(task)
     kwargs["categorical_features"] = [n for n, kind in features if kind == "categorical"]
-    estimator: Any = local_estimator(params.algorithm, task)(**kwargs)
+    estimator: Any = make_learner(params.algorithm, task, **kwargs)
     weight = train_pdf[WEIGHT_COL].to_numpy(dtype=np.float64) if params.weight_col else None
     estimator.fit(train_pdf[names], train_pdf[LABEL_COL].to_numpy(), sample_weight=weight)
     model: TreeModel = estimator.tree_model_
@@ -250,15 +378,6 @@ def widen_classes(model: TreeModel, fitted: list[int], n_classes: int) -> None:
         tree.value = full
 
 
-def local_estimator(algorithm: str, task: str) -> Any:
-    """The local engine's estimator class for ``algorithm`` and ``task``."""
-    from sparkgrove import trees
-
-    names = {"tree": "DecisionTree{}", "forest": "RandomForest{}", "gbt": "GBT{}"}
-    suffix = "Classifier" if task == "classification" else "Regressor"
-    return getattr(trees, names[algorithm].format(suffix))
-
-
 def _fit_categories(train: Any, features: Sequence[tuple[str, str]], params: TreeParams
                     ) -> tuple[TreeParams, dict[str, tuple[str, ...]], list[str]]:
     """Make room for every categorical column, as LightGBM and CatBoost do by default.
@@ -275,20 +394,32 @@ def _fit_categories(train: Any, features: Sequence[tuple[str, str]], params: Tre
         column = F.col(f"`{name}`")
         aggs.append(F.countDistinct(column) if kind == "categorical" else F.count(column))
     row = train.agg(*aggs).collect()[0]
+    counts = {name: int(value) for (name, _), value in zip(features, row, strict=True)}
+    params, notes = _category_room(features, counts, params)
     kept: dict[str, tuple[str, ...]] = {}
+    for name, kind in features:
+        if kind == "categorical" and counts[name] > MAX_CATEGORIES:
+            column = F.col(f"`{name}`").cast("string")
+            top = (train.where(column.isNotNull()).groupBy(column.alias("c")).count()
+                   .orderBy(F.desc("count"), F.asc("c")).limit(MAX_CATEGORIES).collect())
+            kept[name] = tuple(sorted(r["c"] for r in top))
+    return params, kept, notes
+
+
+def _category_room(features: Sequence[tuple[str, str]], counts: dict[str, int],
+                   params: TreeParams) -> tuple[TreeParams, list[str]]:
+    """From each column's distinct categories (or numeric values present): refuse empty numeric
+    columns, and raise ``max_bins`` to hold the widest categorical column."""
     widest, widest_name = 0, ""
     notes: list[str] = []
-    for (name, kind), value in zip(features, row, strict=True):
+    for name, kind in features:
+        value = counts[name]
         if kind == "numeric" and value == 0:
             raise DataError(f"Column {name!r} has no values in the training rows; leave it out "
                             "with --features.")
         if kind != "categorical":
             continue
         if value > MAX_CATEGORIES:
-            column = F.col(f"`{name}`").cast("string")
-            top = (train.where(column.isNotNull()).groupBy(column.alias("c")).count()
-                   .orderBy(F.desc("count"), F.asc("c")).limit(MAX_CATEGORIES).collect())
-            kept[name] = tuple(sorted(r["c"] for r in top))
             notes.append(f"column {name} has {value} categories: the {MAX_CATEGORIES} most "
                          "frequent keep their own index, the rest share the unseen-values one")
             value = MAX_CATEGORIES
@@ -299,4 +430,4 @@ def _fit_categories(train: Any, features: Sequence[tuple[str, str]], params: Tre
                      f"{widest_name} keeps one bin per category (MLlib needs maxBins >= the "
                      "categories of every column)")
         params = TreeParams(**{**params.to_dict(), "max_bins": widest})
-    return params, kept, notes
+    return params, notes
