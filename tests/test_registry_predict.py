@@ -49,11 +49,15 @@ def test_model_refs_are_validated() -> None:
         parse_model_ref("../etc")
 
 
-def test_predict_writes_a_registered_table(ws: Workspace) -> None:
+@pytest.mark.parametrize("engine", ["spark", "local"])
+def test_predict_writes_a_registered_table(ws: Workspace, engine: str) -> None:
     trained = train_table(ws, "p.train", label="label", model_name="m")
-    result = predict_table(ws, "m", "p.new", "p.scored")
+    result = predict_table(ws, "m", "p.new", "p.scored", engine=engine)
     assert result.rows == 40 and result.malformed == 1
     info = ws.catalog.table("p.scored")
+    assert [(c.name, c.type) for c in info.columns] == [
+        ("key", "string"), ("x1", "double"), ("x2", "int"), ("color", "string"),
+        ("prediction", "string"), ("probability", "array<double>")]
     assert info.format == "parquet" and info.properties["model"] == "m:1"
     assert [c.name for c in info.columns][-2:] == ["prediction", "probability"]
     pdf = ws.spark.table("p.scored").toPandas().sort_values("key")

@@ -11,9 +11,10 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
-from sparkgrove.errors import AlreadyExistsError, DataError
+from sparkgrove.errors import AlreadyExistsError, ConfigError, DataError
 from sparkgrove.names import split_table_name
 from sparkgrove.spark import read_table
 from sparkgrove.store.catalog_store import TableWrite
@@ -60,11 +61,21 @@ def score_batches(doc: str, batches: Iterator[Any]) -> Iterator[Any]:
             yield batch.append_column(PREDICTION, pa.array(values, type=pa.float64()))
 
 
-def predict_table(workspace: Workspace, model_ref: str, table_name: str, output: str
-                  ) -> PredictResult:
-    """Score ``table_name`` with model ``model_ref`` into the new table ``output``."""
-    from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
+ENGINES = ("auto", "local", "spark")
 
+
+def predict_table(workspace: Workspace, model_ref: str, table_name: str, output: str, *,
+                  engine: str = "auto") -> PredictResult:
+    """Score ``table_name`` with model ``model_ref`` into the new table ``output``.
+
+    ``engine="local"`` reads, scores and writes in-process with Arrow (no JVM); ``spark`` maps
+    the model over the table on Spark; ``auto`` is local when the table fits comfortably in
+    memory and its format is one the in-process reader takes.
+    """
+    from sparkgrove.catalog.arrow_reader import supports
+
+    if engine not in ENGINES:
+        raise ConfigError(f"The engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
     out_db, out_name = split_table_name(output)
     catalog = workspace.catalog
     if catalog.store.has_table(out_db, out_name):
@@ -81,6 +92,15 @@ def predict_table(workspace: Workspace, model_ref: str, table_name: str, output:
         if column in known:
             raise DataError(f"Table {source.qualified_name} already has a {column!r} column; "
                             "rename it before scoring.")
+    if engine == "auto":
+        from sparkgrove.training import choose_engine
+
+        rows = int(source.properties.get("recordCount", 0) or 0)
+        engine = choose_engine(rows, len(source.all_columns))
+    if engine == "local" and supports(source):
+        return _predict_in_process(workspace, version.ref, model, source, out_db, out_name)
+    from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
+
     spark = workspace.spark
     read = read_table(spark, catalog, source.qualified_name, rejects_label="predict")
     added = ([StructField(PREDICTION, StringType(), True),
@@ -103,15 +123,77 @@ def predict_table(workspace: Workspace, model_ref: str, table_name: str, output:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     columns = tuple(ColumnSpec(f.name, f.dataType.simpleString()) for f in schema.fields)
+    info = _register_output(workspace, version.ref, source, out_db, out_name, final, columns,
+                            rows)
+    workspace.refresh_spark_tables()
+    return PredictResult(version.ref, info, rows, read.malformed)
+
+
+def _register_output(workspace: Workspace, model_ref: str, source: TableInfo, out_db: str,
+                     out_name: str, final: Path, columns: tuple[ColumnSpec, ...], rows: int
+                     ) -> TableInfo:
+    """Record the scored table in the catalog (the data is in place already); on failure the
+    data folder goes, so nothing is half-published."""
     try:
-        info = catalog.save_table(TableWrite(
+        return workspace.catalog.save_table(TableWrite(
             database=out_db, name=out_name, location=str(final), format="parquet",
             columns=columns, properties={"classification": "parquet", "recordCount": str(rows),
-                                         "model": version.ref,
+                                         "model": model_ref,
                                          "source_table": source.qualified_name,
                                          "source_version": str(source.version)}))
     except BaseException:
         shutil.rmtree(final, ignore_errors=True)
         raise
-    workspace.refresh_spark_tables()
-    return PredictResult(version.ref, info, rows, read.malformed)
+
+
+def _predict_in_process(workspace: Workspace, model_ref: str, model: TreeModel,
+                        source: TableInfo, out_db: str, out_name: str) -> PredictResult:
+    """Read with Arrow, score with the ``TreeModel``, write Parquet to staging, rename it into
+    the warehouse, then register: no JVM."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from sparkgrove.catalog.arrow_reader import read_table_arrow
+
+    catalog = workspace.catalog
+    read = read_table_arrow(catalog, source.qualified_name, rejects_label="predict")
+    scored = pa.Table.from_batches(list(score_batches(model.to_json(),
+                                                      iter(read.table.to_batches()))))
+    if scored.num_columns == 0 or scored.num_rows == 0:
+        scored = _empty_scored(read.table.schema, model)
+    staging = workspace.settings.staging / f"predict-{uuid.uuid4().hex}"
+    final = workspace.settings.warehouse / out_db / out_name
+    try:
+        staging.mkdir(parents=True)
+        pq.write_table(scored, staging / "part-00000.parquet")
+        if final.exists():
+            raise AlreadyExistsError(f"{final} already exists; remove it or choose a new name.")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        staging.rename(final)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    kinds = {c.name: c.type for c in source.all_columns}
+    columns = tuple(ColumnSpec(f.name, kinds.get(f.name) or _spark_type(f.type))
+                    for f in scored.schema)
+    catalog.create_database(out_db)
+    info = _register_output(workspace, model_ref, source, out_db, out_name, final, columns,
+                            scored.num_rows)
+    workspace.refresh_spark_tables()  # only when a session already runs: no JVM is started
+    return PredictResult(model_ref, info, scored.num_rows, read.malformed)
+
+
+def _empty_scored(schema: Any, model: TreeModel) -> Any:
+    import pyarrow as pa
+
+    extra = ([pa.field(PREDICTION, pa.string()), pa.field(PROBABILITY, pa.list_(pa.float64()))]
+             if model.task == "classification" else [pa.field(PREDICTION, pa.float64())])
+    return pa.schema([*schema, *extra]).empty_table()
+
+
+def _spark_type(kind: Any) -> str:
+    import pyarrow as pa
+
+    if pa.types.is_list(kind):
+        return "array<double>"
+    return "string" if pa.types.is_string(kind) else "double"

@@ -211,15 +211,18 @@ def predict(
     model: Annotated[str, typer.Argument(metavar="NAME[:VERSION]", help="Registered model.")],
     table_name: Annotated[str, typer.Argument(metavar="DB.TABLE", help="Table to score.")],
     output: Annotated[str, typer.Option(metavar="DB.NEW_TABLE", help="New table to write.")],
+    engine: Annotated[str, typer.Option(
+        help="local (in-process with Arrow, no JVM), spark (on Spark), or auto (local when the "
+             "table fits comfortably in memory).")] = "auto",
     as_json: JsonOpt = False,
 ) -> None:
-    """Score a catalog table on Spark into a new table (written whole or not at all)."""
+    """Score a catalog table into a new table (written whole or not at all)."""
     from sparkgrove.predict import predict_table
 
     ws = open_workspace(ctx)
     with progress(not as_json) as say:
         say(f"scoring {table_name} with {model}")
-        result = predict_table(ws, model, table_name, output)
+        result = predict_table(ws, model, table_name, output, engine=engine)
     if as_json:
         emit_json(result.to_dict())
         return
