@@ -116,6 +116,10 @@ def train_table(
         engine = choose_engine(_estimated_rows(catalog, table), len(plan.features))
     run = _Run(workspace, table, plan, label, label_spec, task, params, test_fraction, seed,
                model_name, say)
+    if engine == "spark" and params.leaf_values != "gradient":
+        raise ConfigError(f"leaf_values={params.leaf_values!r} is a local-engine option; MLlib's "
+                          "GBT sets gradient leaves. Use --engine local, or drop "
+                          "--leaf-values.")
     if engine == "local" and supports(table):
         return _train_in_process(run)
     from pyspark.sql import functions as F

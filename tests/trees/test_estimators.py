@@ -238,3 +238,20 @@ def test_gbt_boosts_like_mllib_and_stops_early_on_validation() -> None:
     assert 1 < stopped.n_iter_ < 200
     regressor = GBTRegressor(max_iter=40, loss="absolute").fit(X, X[:, 0] * 3)
     assert regressor.score(X, X[:, 0] * 3) > 0.8
+
+
+def test_gbt_newton_leaves_start_from_the_best_constant_and_fit_better() -> None:
+    rng = np.random.default_rng(9)
+    X = rng.normal(size=(3000, 4))
+    y = (X[:, 0] * X[:, 1] + X[:, 2] + rng.normal(scale=0.3, size=3000) > 0.8).astype(int)
+    train, test = slice(0, 2000), slice(2000, None)
+    plain = GBTClassifier(max_iter=150, max_depth=3).fit(X[train], y[train])
+    newton = GBTClassifier(max_iter=150, max_depth=3, leaf_values="newton").fit(X[train],
+                                                                                 y[train])
+    first = newton.tree_model_.trees[0]
+    assert first.n_nodes == 1 and len(newton.tree_model_.trees) == 151
+    share = y[train].mean()
+    assert first.value[0, 0] == pytest.approx(0.5 * np.log(share / (1 - share)))
+    assert newton.score(X[test], y[test]) > plain.score(X[test], y[test])
+    with pytest.raises(ConfigError, match="'leaf_values'.*'gradient' or 'newton'"):
+        GBTClassifier(leaf_values="exact").fit(X, y)

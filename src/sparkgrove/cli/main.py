@@ -140,6 +140,9 @@ def train(
     loss: Annotated[str | None, typer.Option(
         help="gbt: MLlib lossType: logistic (classification), squared or absolute "
              "(regression).")] = None,
+    leaf_values: Annotated[str, typer.Option(
+        help="gbt, local engine: gradient (MLlib's leaves) or newton (second-order leaves and "
+             "splits, as LightGBM's; usually more accurate with many trees).")] = "gradient",
     test_fraction: Annotated[float, typer.Option(help="Share of rows held out.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Seed of the split and of MLlib.")] = 42,
     show_tree: Annotated[bool, typer.Option(help="Print the tree.")] = True,
@@ -158,7 +161,7 @@ def train(
                         algorithm=algorithm, num_trees=num_trees,
                         feature_subset_strategy=feature_subset_strategy,
                         subsampling_rate=subsampling_rate, max_iter=max_iter,
-                        step_size=step_size, loss=loss)
+                        step_size=step_size, loss=loss, leaf_values=leaf_values)
     ws = open_workspace(ctx)
     with progress(not as_json) as say:
         result = train_table(ws, table_name, label=label, features=_split_features(features),

@@ -50,6 +50,8 @@ class _Node:
     gain: float = 0.0
     impurity: float = 0.0
     children: tuple[int, int] | None = None
+    grown_children: tuple[int, int] | None = None
+    """The children as grown, kept when pruning merges them (their rows say who went where)."""
     goes_left: npt.NDArray[np.bool_] | None = None
 
 
@@ -87,6 +89,8 @@ class GrownTree:
     importances: npt.NDArray[np.float64]
     bin_goes_left: npt.NDArray[np.bool_]
     """``[node, bin]``: whether a split node sends a bin left (pre-order, as ``tree``)."""
+    leaf_of_row: npt.NDArray[np.int64] | None = None
+    """Each training row's leaf, when every row took part in growing (no zero counts)."""
 
     def apply_binned(self, xb: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
         """Leaf index of each row of a bin matrix binned with this fit's bins."""
@@ -112,12 +116,23 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
     w, wy, wyy = _stat_arrays(data, counts)
     y32 = data.y
     all_features = np.arange(n_features, dtype=np.int64)
+    # Outside parity mode, regression histograms leave out the sums of squares: the variance
+    # gain needs only sums and counts (sl²/wl + sr²/wr - s²/w, the squares cancel), so split
+    # search sees a constant shift of every impurity and picks the same splits. A node's own
+    # impurity is then summed from its rows.
+    squares = data.is_cls or not config.subtract
 
     def histogram(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         hist = np.zeros((n_features, width, k))
         kernels.build_histogram(data.xb, rows, y32, w, wy, wyy, counts, data.is_cls,
-                                config.n_classes, hist)
+                                config.n_classes, hist, squares)
         return hist
+
+    def impurity_of(stats: npt.NDArray[np.float64], rows: npt.NDArray[np.int64]) -> float:
+        if not squares:
+            stats = stats.copy()
+            stats[2] = kernels.sum_at(wyy, rows)
+        return float(kernels.impurity(stats, config.impurity, config.n_classes))
 
     root_rows = np.flatnonzero(counts > 0).astype(np.int64)
     root_hist = histogram(root_rows)
@@ -129,7 +144,8 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
         next_level: list[int] = []
         for index in level:
             node = nodes[index]
-            node.impurity = kernels.impurity(node.stats, config.impurity, config.n_classes)
+            if index == 0:
+                node.impurity = impurity_of(node.stats, node.rows)
             if node.leaf or node.depth >= config.max_depth:
                 node.leaf = True
                 node.hist = None
@@ -166,8 +182,8 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             children = []
             for rows, stats in ((left_rows, left_stats), (right_rows, right_stats)):
                 child = _Node(rows=rows, stats=stats.copy(), depth=child_depth)
-                child_imp = kernels.impurity(child.stats, config.impurity, config.n_classes)
-                child.leaf = child_depth >= config.max_depth or abs(child_imp) < EPSILON
+                child.impurity = impurity_of(child.stats, rows)
+                child.leaf = child_depth >= config.max_depth or abs(child.impurity) < EPSILON
                 children.append(child)
             small, large = ((0, 1) if left_rows.size <= right_rows.size else (1, 0))
             if not (children[0].leaf and children[1].leaf):
@@ -179,7 +195,7 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             node.rows = np.empty(0, dtype=np.int64)
             base = len(nodes)
             nodes.extend(children)
-            node.children = (base, base + 1)
+            node.children = node.grown_children = (base, base + 1)
             next_level.extend((base, base + 1))
         level = next_level
     _prune(nodes, 0, data.is_cls, config.n_classes)
@@ -189,8 +205,28 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             # MLlib scales a split's gain by the node's weighted row count.
             importances[node.feature] += node.gain * kernels.weighted_count(
                 node.stats, config.impurity, config.n_classes)
-    tree, bin_goes_left = _to_tree(nodes, data.is_cls, config.n_classes, width)
-    return GrownTree(tree, importances, bin_goes_left)
+    tree, bin_goes_left, order = _to_tree(nodes, data.is_cls, config.n_classes, width)
+    leaf_of_row = None
+    if root_rows.size == counts.shape[0]:
+        leaf_of_row = np.empty(root_rows.size, dtype=np.int64)
+        for new, old in enumerate(order):
+            if nodes[old].children is None:
+                for rows in _rows_below(nodes, old):
+                    leaf_of_row[rows] = new
+    return GrownTree(tree, importances, bin_goes_left, leaf_of_row)
+
+
+def _rows_below(nodes: list[_Node], index: int) -> list[npt.NDArray[np.int64]]:
+    """The row arrays of the leaves grown under ``index`` (a leaf may be a pruned split)."""
+    out: list[npt.NDArray[np.int64]] = []
+    stack = [index]
+    while stack:
+        node = nodes[stack.pop()]
+        if node.grown_children is None:
+            out.append(node.rows)
+        else:
+            stack.extend(node.grown_children)
+    return out
 
 
 def _prediction(stats: npt.NDArray[np.float64], is_cls: bool, n_classes: int) -> float:
@@ -217,7 +253,7 @@ def _prune(nodes: list[_Node], index: int, is_cls: bool, n_classes: int) -> bool
 
 
 def _to_tree(nodes: list[_Node], is_cls: bool, n_classes: int, width: int
-             ) -> tuple[Tree, npt.NDArray[np.bool_]]:
+             ) -> tuple[Tree, npt.NDArray[np.bool_], list[int]]:
     order: list[int] = []
     stack = [0]
     while stack:
@@ -256,4 +292,4 @@ def _to_tree(nodes: list[_Node], is_cls: bool, n_classes: int, width: int
             tree.gain[new] = node.gain
             assert node.goes_left is not None
             bin_goes_left[new] = node.goes_left
-    return tree, bin_goes_left
+    return tree, bin_goes_left, order

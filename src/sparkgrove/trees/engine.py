@@ -79,6 +79,7 @@ PARAM_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
                                                     not isinstance(v, bool) and 0 < v < 1),
                             "None or a float in the range (0, 1)"),
     "validation_tol": _float_range("a float >= 0", lambda v: v >= 0),
+    "leaf_values": (lambda v: v in ("gradient", "newton"), "'gradient' or 'newton'"),
     "bootstrap": (lambda v: bool(isinstance(v, bool | np.bool_)), "a bool"),
     "n_threads": (lambda v: v is None or bool(isinstance(v, int | np.integer) and
                                               not isinstance(v, bool) and v >= 1),
@@ -505,6 +506,7 @@ class BoostingGrowth:
     feature_subset_strategy: str | int | float
     validation_fraction: float | None
     validation_tol: float
+    leaf_values: str
     _task: str
 
     def _impurities(self) -> tuple[str, ...]:
@@ -530,6 +532,10 @@ class BoostingGrowth:
         per_node = features_per_node(self.feature_subset_strategy, n_features, 1, "regression")
         config = est._grow_config(prepared, bins, kernels.VARIANCE, per_node)
         negative_gradient, error = LOSSES[self.loss]
+        if self.leaf_values not in LEAF_VALUES:
+            raise ConfigError(f"The 'leaf_values' parameter of {type(self).__name__} must be one "
+                              f"of {', '.join(LEAF_VALUES)}. Got {self.leaf_values!r} instead.")
+        newton = self.leaf_values == "newton" and self.loss in HESSIANS
         weight = prepared.weight
         held_out = np.zeros(n_rows, dtype=bool)
         if self.validation_fraction is not None:
@@ -543,18 +549,37 @@ class BoostingGrowth:
         tree_weights: list[float] = []
         importances = np.zeros(n_features)
         best_error, best_m = math.inf, 1
-        for m in range(self.max_iter):
+        first = 0
+        if newton:
+            # LightGBM's start: a constant score, the loss's optimum, then every tree a step
+            base = _base_score(self.loss, target, train_weight)
+            trees.append(_constant_tree(base))
+            tree_weights.append(1.0)
+            score += base
+            first, best_m = 1, 1
+            if held_out.any():
+                best_error = _weighted_mean(error(score[held_out], target[held_out]),
+                                            weight[held_out])
+        for m in range(first, self.max_iter + first):
             residual: npt.NDArray[np.float64] = np.asarray(
                 target if m == 0 else negative_gradient(score, target), dtype=np.float64)
+            tree_weight = train_weight
+            if newton and m > 0:
+                # A regression tree on -g/h weighted by h splits by Gl²/Hl + Gr²/Hr - G²/H and
+                # puts G/H in each leaf: the Newton step of LightGBM and XGBoost.
+                hessian = np.maximum(HESSIANS[self.loss](score, target, residual), 1e-12)
+                residual = residual / hessian
+                tree_weight = train_weight * hessian
             data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=residual,
-                        weight=train_weight, is_cls=False)
+                        weight=tree_weight, is_cls=False)
             grown = grow_tree(data, self._row_counts(n_rows, held_out, rng), config, rng)
             step = 1.0 if m == 0 else float(self.step_size)
+            leaves = grown.leaf_of_row if grown.leaf_of_row is not None else grown.apply_binned(xb)
             trees.append(grown.tree)
             tree_weights.append(step)
             # MLlib sums gain x count over the trees without normalising each tree first.
             importances += grown.importances
-            score += step * grown.tree.value[grown.apply_binned(xb), 0]
+            score += step * grown.tree.value[leaves, 0]
             if held_out.any():
                 current = _weighted_mean(error(score[held_out], target[held_out]),
                                          weight[held_out])
@@ -578,6 +603,36 @@ class BoostingGrowth:
         return keep.astype(np.float64)
 
 
+LEAF_VALUES = ("gradient", "newton")
+"""``gradient``: trees split by the variance of the negative gradients and a leaf holds their
+mean (MLlib's rule); ``newton``: trees split by the second-order gain and a leaf holds the sum of
+negative gradients over the sum of second derivatives (LightGBM's and XGBoost's rule), for the
+logistic and squared losses."""
+HESSIANS: dict[str, Callable[[Array, Array, Array], Array]] = {
+    # second derivatives of MLlib's losses 2 log(1 + exp(-2yF)) and (y - F)^2, from the score
+    # F, the label y and the negative gradient r: for the logistic loss r = 4y / (1 + e^{2yF}),
+    # so h = 8 e^{2yF} / (1 + e^{2yF})² = r y (2 - r y / 2) with no second exponential.
+    "logistic": lambda f, y, r: r * y * (2.0 - 0.5 * r * y),
+    "squared": lambda f, y, r: np.full_like(f, 2.0),
+}
+
+
+def _base_score(loss: str, target: Array, weight: Array) -> float:
+    """The best constant score: half the log-odds (MLlib's logistic scale), or the mean."""
+    mean = _weighted_mean(target, weight)
+    if loss == "logistic":
+        positive = min(max((mean + 1.0) / 2.0, 1e-12), 1 - 1e-12)
+        return 0.5 * math.log(positive / (1.0 - positive))
+    return mean
+
+
+def _constant_tree(value: float) -> Tree:
+    return Tree(feature=np.array([-1]), threshold=np.array([np.nan]), left_categories=[None],
+                left=np.array([-1]), right=np.array([-1]), missing_left=np.array([True]),
+                value=np.array([[value]]), impurity=np.zeros(1), count=np.zeros(1),
+                gain=np.zeros(1))
+
+
 def _weighted_mean(values: Array, weights: Array) -> float:
     total = float(weights.sum())
     return float((values * weights).sum() / total) if total > 0 else float(values.mean())
@@ -587,7 +642,7 @@ PARAM_NAMES = ("max_depth", "max_bins", "impurity", "min_instances_per_node", "m
                "min_weight_fraction_per_node", "categorical_features", "missing", "seed",
                "n_threads", "n_trees", "feature_subset_strategy", "subsampling_rate",
                "bootstrap", "max_iter", "step_size", "loss", "validation_fraction",
-               "validation_tol")
+               "validation_tol", "leaf_values")
 DEFAULTS: dict[str, Any] = {
     "max_depth": 5, "max_bins": 32, "impurity": None, "min_instances_per_node": 1,
     "min_info_gain": 0.0, "min_weight_fraction_per_node": 0.0, "categorical_features": "auto",
@@ -599,7 +654,8 @@ GROWTH: dict[str, tuple[type, dict[str, Any]]] = {
                               "subsampling_rate": 1.0, "bootstrap": True}),
     "gbt": (BoostingGrowth, {"max_iter": 20, "step_size": 0.1, "loss": None,
                              "subsampling_rate": 1.0, "feature_subset_strategy": "all",
-                             "validation_fraction": None, "validation_tol": 0.01}),
+                             "validation_fraction": None, "validation_tol": 0.01,
+                             "leaf_values": "gradient"}),
 }
 
 

@@ -79,14 +79,17 @@ class GBTClassifier(BoostingGrowth, ClassifierBase):
     Parameters with MLlib's defaults: ``max_iter`` (maxIter, 20), ``step_size`` (stepSize,
     0.1), ``loss`` (lossType, ``logistic``), ``subsampling_rate`` (1.0),
     ``feature_subset_strategy`` (``all``), ``validation_fraction`` (``None``: no early
-    stopping; MLlib takes a ``validationIndicatorCol``), ``validation_tol`` (0.01), and the tree
-    parameters of :class:`DecisionTreeRegressor`. ``n_iter_`` is the number of trees kept.
+    stopping; MLlib takes a ``validationIndicatorCol``), ``validation_tol`` (0.01),
+    ``leaf_values`` (``gradient``: MLlib's mean negative gradient; ``newton``: gradient sum over
+    hessian sum, as LightGBM and XGBoost set leaves, usually more accurate per tree), and the
+    tree parameters of :class:`DecisionTreeRegressor`. ``n_iter_`` is the number of trees kept.
     """
 
     def __init__(self, *, max_iter: int = 20, step_size: float = 0.1, loss: str = "logistic",
                  subsampling_rate: float = 1.0, feature_subset_strategy: str | int | float = "all",
                  validation_fraction: float | None = None, validation_tol: float = 0.01,
-                 max_depth: int = 5, max_bins: int = 32, min_instances_per_node: int = 1,
+                 leaf_values: str = "gradient", max_depth: int = 5, max_bins: int = 32,
+                 min_instances_per_node: int = 1,
                  min_info_gain: float = 0.0, min_weight_fraction_per_node: float = 0.0,
                  categorical_features: str | Sequence[int | str] | None = "auto",
                  missing: str = "native", seed: int | None = None,
@@ -98,6 +101,7 @@ class GBTClassifier(BoostingGrowth, ClassifierBase):
         self.feature_subset_strategy = feature_subset_strategy
         self.validation_fraction = validation_fraction
         self.validation_tol = validation_tol
+        self.leaf_values = leaf_values
         self.max_depth = max_depth
         self.max_bins = max_bins
         self.min_instances_per_node = min_instances_per_node
@@ -120,7 +124,8 @@ class GBTRegressor(BoostingGrowth, RegressorBase):
     def __init__(self, *, max_iter: int = 20, step_size: float = 0.1, loss: str = "squared",
                  subsampling_rate: float = 1.0, feature_subset_strategy: str | int | float = "all",
                  validation_fraction: float | None = None, validation_tol: float = 0.01,
-                 max_depth: int = 5, max_bins: int = 32, min_instances_per_node: int = 1,
+                 leaf_values: str = "gradient", max_depth: int = 5, max_bins: int = 32,
+                 min_instances_per_node: int = 1,
                  min_info_gain: float = 0.0, min_weight_fraction_per_node: float = 0.0,
                  categorical_features: str | Sequence[int | str] | None = "auto",
                  missing: str = "native", seed: int | None = None,
@@ -132,6 +137,7 @@ class GBTRegressor(BoostingGrowth, RegressorBase):
         self.feature_subset_strategy = feature_subset_strategy
         self.validation_fraction = validation_fraction
         self.validation_tol = validation_tol
+        self.leaf_values = leaf_values
         self.max_depth = max_depth
         self.max_bins = max_bins
         self.min_instances_per_node = min_instances_per_node

@@ -20,27 +20,62 @@ CONTINUOUS, ORDERED, UNORDERED = 0, 1, 2
 
 
 @numba.njit(parallel=True, cache=True)
-def build_histogram(xb, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist):
-    """Add the rows' statistics into ``hist[feature, bin, stat]`` (zeroed by the caller)."""
+def build_histogram(xb, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist, squares):
+    """Add the rows' statistics into ``hist[feature, bin, stat]`` (zeroed by the caller).
+
+    The rows' statistics are gathered once into contiguous arrays (LightGBM's "ordered
+    gradients"), so each feature's pass reads them in order and gathers only its bin column.
+    Without ``squares`` a regression histogram leaves the sums of squares at zero.
+    """
     n_features = xb.shape[0]
+    n = rows.shape[0]
     k = hist.shape[2]
-    for f in numba.prange(n_features):
-        col = xb[f]
-        h = hist[f]
-        if is_cls:
-            for i in range(rows.shape[0]):
-                r = rows[i]
-                b = col[r]
-                h[b, y[r]] += w[r]
-                h[b, k - 1] += cnt[r]
+    if is_cls:
+        gy = np.empty(n, dtype=np.int64)
+        gw = np.empty(n)
+        gc = np.empty(n)
+        for i in range(n):
+            r = rows[i]
+            gy[i] = y[r]
+            gw[i] = w[r]
+            gc[i] = cnt[r]
+        for f in numba.prange(n_features):
+            col = xb[f]
+            h = hist[f]
+            for i in range(n):
+                b = col[rows[i]]
+                h[b, gy[i]] += gw[i]
+                h[b, k - 1] += gc[i]
+    else:
+        gw = np.empty(n)
+        gs = np.empty(n)
+        gq = np.empty(n)
+        gc = np.empty(n)
+        for i in range(n):
+            r = rows[i]
+            gw[i] = w[r]
+            gs[i] = wy[r]
+            gq[i] = wyy[r]
+            gc[i] = cnt[r]
+        if squares:
+            for f in numba.prange(n_features):
+                col = xb[f]
+                h = hist[f]
+                for i in range(n):
+                    b = col[rows[i]]
+                    h[b, 0] += gw[i]
+                    h[b, 1] += gs[i]
+                    h[b, 2] += gq[i]
+                    h[b, 3] += gc[i]
         else:
-            for i in range(rows.shape[0]):
-                r = rows[i]
-                b = col[r]
-                h[b, 0] += w[r]
-                h[b, 1] += wy[r]
-                h[b, 2] += wyy[r]
-                h[b, 3] += cnt[r]
+            for f in numba.prange(n_features):
+                col = xb[f]
+                h = hist[f]
+                for i in range(n):
+                    b = col[rows[i]]
+                    h[b, 0] += gw[i]
+                    h[b, 1] += gs[i]
+                    h[b, 3] += gc[i]
 
 
 @numba.njit(cache=True)
@@ -278,3 +313,12 @@ def apply_binned(xb, feature, left, right, goes_left):
             node = left[node] if goes_left[node, xb[feature[node], i]] else right[node]
         out[i] = node
     return out
+
+
+@numba.njit(cache=True)
+def sum_at(values, rows):
+    """``values[rows].sum()`` without the gathered copy."""
+    total = 0.0
+    for i in range(rows.shape[0]):
+        total += values[rows[i]]
+    return total

@@ -26,7 +26,8 @@ class TreeParams:
     ``max_memory_in_mb``, ``cache_node_ids``, ``checkpoint_interval``; ``algorithm``
     (``tree``, ``forest``, ``gbt``); forests: ``num_trees`` (numTrees),
     ``feature_subset_strategy``, ``subsampling_rate``; boosting: ``max_iter`` (maxIter),
-    ``step_size`` (stepSize), ``loss`` (lossType; ``None``: logistic or squared).
+    ``step_size`` (stepSize), ``loss`` (lossType; ``None``: logistic or squared),
+    ``leaf_values`` (``gradient``, MLlib's; ``newton``, the local engine's second-order leaves).
     """
 
     max_depth: int = 5
@@ -47,6 +48,7 @@ class TreeParams:
     max_iter: int = 20
     step_size: float = 0.1
     loss: str | None = None
+    leaf_values: str = "gradient"
 
     def resolved_impurity(self, task: str) -> str:
         """The impurity to use for ``task`` (boosted trees are regression trees: variance)."""
@@ -69,6 +71,9 @@ class TreeParams:
         if self.algorithm not in ALGORITHMS:
             raise ConfigError(f"The 'algorithm' parameter must be one of {', '.join(ALGORITHMS)}. "
                               f"Got {self.algorithm!r} instead.")
+        if self.leaf_values not in ("gradient", "newton"):
+            raise ConfigError("The 'leaf_values' parameter must be 'gradient' or 'newton'. Got "
+                              f"{self.leaf_values!r} instead.")
         if self.algorithm == "gbt":
             if self.loss is not None and self.loss not in GBT_LOSSES[task]:
                 raise ConfigError(f"The 'loss' parameter must be one of "
@@ -129,7 +134,7 @@ class TreeParams:
                        loss=self.resolved_loss(task),
                        feature_subset_strategy=("all" if self.feature_subset_strategy == "auto"
                                                 else self.feature_subset_strategy),
-                       subsampling_rate=self.subsampling_rate)
+                       subsampling_rate=self.subsampling_rate, leaf_values=self.leaf_values)
         return out
 
 
