@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numba
 import numpy as np
 import numpy.typing as npt
 
@@ -60,11 +61,15 @@ class Data:
     """Binned training data shared by every tree of a fit."""
 
     xb: npt.NDArray[np.uint8] | npt.NDArray[np.uint16]
+    """Bins, feature-major (features x rows): partitioning reads one feature's column."""
     bins: list[FeatureBins]
     y: npt.NDArray[np.int64]
     yf: npt.NDArray[np.float64]
     weight: npt.NDArray[np.float64]
     is_cls: bool
+    xbr: npt.NDArray[Any] | None = None
+    """The same bins row-major (rows x features), for row-wise histograms; ``None`` in
+    MLlib-parity mode, whose histograms add rows in MLlib's order, one feature at a time."""
 
     @property
     def n_features(self) -> int:
@@ -121,17 +126,23 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
     # search sees a constant shift of every impurity and picks the same splits. A node's own
     # impurity is then summed from its rows.
     squares = data.is_cls or not config.subtract
+    threads = numba.get_num_threads()
+    no_values = np.empty(0)
 
     def histogram(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         hist = np.zeros((n_features, width, k))
-        kernels.build_histogram(data.xb, rows, y32, w, wy, wyy, counts, data.is_cls,
-                                config.n_classes, hist, squares)
+        if data.xbr is not None:
+            kernels.build_histogram_rows(data.xbr, rows, y32, w, wy, wyy, counts, data.is_cls,
+                                         config.n_classes, hist, squares, threads)
+        else:
+            kernels.build_histogram(data.xb, rows, y32, w, wy, wyy, counts, data.is_cls,
+                                    config.n_classes, hist, squares)
         return hist
 
-    def impurity_of(stats: npt.NDArray[np.float64], rows: npt.NDArray[np.int64]) -> float:
+    def impurity_of(stats: npt.NDArray[np.float64], squares_sum: float) -> float:
         if not squares:
             stats = stats.copy()
-            stats[2] = kernels.sum_at(wyy, rows)
+            stats[2] = squares_sum
         return float(kernels.impurity(stats, config.impurity, config.n_classes))
 
     root_rows = np.flatnonzero(counts > 0).astype(np.int64)
@@ -145,7 +156,8 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
         for index in level:
             node = nodes[index]
             if index == 0:
-                node.impurity = impurity_of(node.stats, node.rows)
+                node.impurity = impurity_of(node.stats, kernels.sum_at(wyy, node.rows)
+                                            if not squares else 0.0)
             if node.leaf or node.depth >= config.max_depth:
                 node.leaf = True
                 node.hist = None
@@ -177,12 +189,14 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             node.feature = int(f)
             node.gain = float(gain)
             node.goes_left = goes_left
-            left_rows, right_rows = kernels.partition(node.rows, data.xb[f], goes_left)
+            left_rows, right_rows, left_squares, right_squares = kernels.partition(
+                node.rows, data.xb[f], goes_left, wyy if not squares else no_values)
             child_depth = node.depth + 1
             children = []
-            for rows, stats in ((left_rows, left_stats), (right_rows, right_stats)):
+            for rows, stats, sq in ((left_rows, left_stats, left_squares),
+                                    (right_rows, right_stats, right_squares)):
                 child = _Node(rows=rows, stats=stats.copy(), depth=child_depth)
-                child.impurity = impurity_of(child.stats, rows)
+                child.impurity = impurity_of(child.stats, sq)
                 child.leaf = child_depth >= config.max_depth or abs(child.impurity) < EPSILON
                 children.append(child)
             small, large = ((0, 1) if left_rows.size <= right_rows.size else (1, 0))

@@ -285,9 +285,15 @@ class TreeLearner:
         config = self._grow_config(prepared, bins, self._impurity_code(),
                                    len(prepared.encoded.specs))
         data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=prepared.yf,
-                    weight=prepared.weight, is_cls=self._task == "classification")
+                    weight=prepared.weight, is_cls=self._task == "classification",
+                    xbr=self._row_major(xb))
         grown = grow_tree(data, np.ones(prepared.encoded.n_rows), config, rng)
         return [grown.tree], _normalised(grown), {}
+
+    def _row_major(self, xb: npt.NDArray[Any]) -> npt.NDArray[Any] | None:
+        """A row-major copy of the bins for row-wise histograms; none in parity mode, which
+        adds rows in MLlib's order."""
+        return None if self.missing == "median" else np.ascontiguousarray(xb.T)
 
     def _impurity_code(self) -> int:
         impurity = getattr(self, "impurity", None) or self._impurities()[0]
@@ -478,7 +484,8 @@ class ForestGrowth:
                                      self._task)
         config = est._grow_config(prepared, bins, est._impurity_code(), per_node)
         data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=prepared.yf,
-                    weight=prepared.weight, is_cls=self._task == "classification")
+                    weight=prepared.weight, is_cls=self._task == "classification",
+                    xbr=est._row_major(xb))
         n_rows = prepared.encoded.n_rows
         trees: list[Tree] = []
         importances = np.zeros(n_features)
@@ -549,6 +556,7 @@ class BoostingGrowth:
         tree_weights: list[float] = []
         importances = np.zeros(n_features)
         best_error, best_m = math.inf, 1
+        xbr = est._row_major(xb)
         first = 0
         if newton:
             # LightGBM's start: a constant score, the loss's optimum, then every tree a step
@@ -571,7 +579,7 @@ class BoostingGrowth:
                 residual = residual / hessian
                 tree_weight = train_weight * hessian
             data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=residual,
-                        weight=tree_weight, is_cls=False)
+                        weight=tree_weight, is_cls=False, xbr=xbr)
             grown = grow_tree(data, self._row_counts(n_rows, held_out, rng), config, rng)
             step = 1.0 if m == 0 else float(self.step_size)
             leaves = grown.leaf_of_row if grown.leaf_of_row is not None else grown.apply_binned(xb)

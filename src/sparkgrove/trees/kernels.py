@@ -78,6 +78,54 @@ def build_histogram(xb, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist, squar
                     h[b, 3] += gc[i]
 
 
+@numba.njit(parallel=True, cache=True)
+def build_histogram_rows(xbr, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist, squares,
+                         n_threads):
+    """:func:`build_histogram` over the row-major bin matrix ``xbr`` (rows x features): each
+    thread takes a share of the rows and reads each row's bins in one cache line (LightGBM's
+    row-wise histograms), into a histogram of its own; the shares are then added up."""
+    n = rows.shape[0]
+    n_features = xbr.shape[1]
+    local = np.zeros((n_threads, hist.shape[0], hist.shape[1], hist.shape[2]))
+    step = (n + n_threads - 1) // n_threads
+    k = hist.shape[2]
+    for t in numba.prange(n_threads):
+        h = local[t]
+        start = t * step
+        stop = min(n, start + step)
+        for i in range(start, stop):
+            r = rows[i]
+            row = xbr[r]
+            if is_cls:
+                c = y[r]
+                wr = w[r]
+                cr = cnt[r]
+                for f in range(n_features):
+                    b = row[f]
+                    h[f, b, c] += wr
+                    h[f, b, k - 1] += cr
+            else:
+                wr = w[r]
+                sr = wy[r]
+                cr = cnt[r]
+                if squares:
+                    qr = wyy[r]
+                    for f in range(n_features):
+                        b = row[f]
+                        h[f, b, 0] += wr
+                        h[f, b, 1] += sr
+                        h[f, b, 2] += qr
+                        h[f, b, 3] += cr
+                else:
+                    for f in range(n_features):
+                        b = row[f]
+                        h[f, b, 0] += wr
+                        h[f, b, 1] += sr
+                        h[f, b, 3] += cr
+    for t in range(n_threads):
+        hist += local[t]
+
+
 @numba.njit(cache=True)
 def impurity(stats, code, n_classes):
     """MLlib's gini, entropy or variance of one statistics vector."""
@@ -258,25 +306,31 @@ def best_split(hist, total, features, is_cat, unordered, n_bins, code, n_classes
 
 
 @numba.njit(cache=True)
-def partition(rows, col, goes_left):
-    """Split ``rows`` (kept in order) by ``goes_left[bin of the row]``."""
-    n_left = 0
-    for i in range(rows.shape[0]):
-        if goes_left[col[rows[i]]]:
-            n_left += 1
-    left = np.empty(n_left, dtype=rows.dtype)
-    right = np.empty(rows.shape[0] - n_left, dtype=rows.dtype)
+def partition(rows, col, goes_left, values):
+    """Split ``rows`` (kept in order) by ``goes_left[bin of the row]``, in one pass; also
+    returns the sum of ``values`` over each side (a node's sum of squares, when its
+    histogram leaves them out)."""
+    n = rows.shape[0]
+    left = np.empty(n, dtype=rows.dtype)
+    right = np.empty(n, dtype=rows.dtype)
     a = 0
     b = 0
-    for i in range(rows.shape[0]):
+    sum_left = 0.0
+    sum_right = 0.0
+    with_values = values.shape[0] > 0
+    for i in range(n):
         r = rows[i]
         if goes_left[col[r]]:
             left[a] = r
             a += 1
+            if with_values:
+                sum_left += values[r]
         else:
             right[b] = r
             b += 1
-    return left, right
+            if with_values:
+                sum_right += values[r]
+    return left[:a], right[:b], sum_left, sum_right
 
 
 @numba.njit(parallel=True, cache=True)
