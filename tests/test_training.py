@@ -112,7 +112,7 @@ def test_high_cardinality_columns_train_with_default_settings(spark_workspace: W
 
     rng = np.random.default_rng(8)
     rows = []
-    for _ in range(2000):
+    for _ in range(1200):
         hood = int(rng.integers(0, 87))
         zip_code = int(rng.integers(0, 400))
         price = hood * 3 + (zip_code % 5) * 10 + rng.normal(scale=5)
