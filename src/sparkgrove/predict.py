@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -110,11 +110,27 @@ def predict_table(workspace: Workspace, model_ref: str, table_name: str, output:
     doc = model.to_json()
     scored = read.frame.mapInArrow(lambda it: score_batches(doc, it), schema)
     catalog.create_database(out_db)
+
+    def write(staging: Path) -> int:
+        scored.write.mode("errorifexists").parquet(str(staging))
+        return int(spark.read.parquet(str(staging)).count())
+
+    final, rows = _publish(workspace, out_db, out_name, write)
+    columns = tuple(ColumnSpec(f.name, f.dataType.simpleString()) for f in schema.fields)
+    info = _register_output(workspace, version.ref, source, out_db, out_name, final, columns,
+                            rows)
+    workspace.refresh_spark_tables()
+    return PredictResult(version.ref, info, rows, read.malformed)
+
+
+def _publish(workspace: Workspace, out_db: str, out_name: str,
+             write: Callable[[Path], int]) -> tuple[Path, int]:
+    """Write the output into a staging folder, then rename it into the warehouse: it appears
+    whole or not at all. Returns its final place and its row count."""
     staging = workspace.settings.staging / f"predict-{uuid.uuid4().hex}"
     final = workspace.settings.warehouse / out_db / out_name
     try:
-        scored.write.mode("errorifexists").parquet(str(staging))
-        rows = spark.read.parquet(str(staging)).count()
+        rows = write(staging)
         if final.exists():
             raise AlreadyExistsError(f"{final} already exists; remove it or choose a new name.")
         final.parent.mkdir(parents=True, exist_ok=True)
@@ -122,11 +138,7 @@ def predict_table(workspace: Workspace, model_ref: str, table_name: str, output:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    columns = tuple(ColumnSpec(f.name, f.dataType.simpleString()) for f in schema.fields)
-    info = _register_output(workspace, version.ref, source, out_db, out_name, final, columns,
-                            rows)
-    workspace.refresh_spark_tables()
-    return PredictResult(version.ref, info, rows, read.malformed)
+    return final, rows
 
 
 def _register_output(workspace: Workspace, model_ref: str, source: TableInfo, out_db: str,
@@ -161,18 +173,12 @@ def _predict_in_process(workspace: Workspace, model_ref: str, model: TreeModel,
                                                       iter(read.table.to_batches()))))
     if scored.num_columns == 0 or scored.num_rows == 0:
         scored = _empty_scored(read.table.schema, model)
-    staging = workspace.settings.staging / f"predict-{uuid.uuid4().hex}"
-    final = workspace.settings.warehouse / out_db / out_name
-    try:
+    def write(staging: Path) -> int:
         staging.mkdir(parents=True)
         pq.write_table(scored, staging / "part-00000.parquet")
-        if final.exists():
-            raise AlreadyExistsError(f"{final} already exists; remove it or choose a new name.")
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        return int(scored.num_rows)
+
+    final, _ = _publish(workspace, out_db, out_name, write)
     kinds = {c.name: c.type for c in source.all_columns}
     columns = tuple(ColumnSpec(f.name, kinds.get(f.name) or _spark_type(f.type))
                     for f in scored.schema)
