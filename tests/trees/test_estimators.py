@@ -255,3 +255,16 @@ def test_gbt_newton_leaves_start_from_the_best_constant_and_fit_better() -> None
     assert newton.score(X[test], y[test]) > plain.score(X[test], y[test])
     with pytest.raises(ConfigError, match="'leaf_values'.*'gradient' or 'newton'"):
         GBTClassifier(leaf_values="exact").fit(X, y)
+
+
+def test_rare_categories_are_not_placed_by_their_own_mean_outside_parity_mode() -> None:
+    # A (y=0) and B (y=10) have 300 rows each; "rare" has 5 rows with y=-5. Ordered by mean,
+    # MLlib puts rare before A and splits {rare, A} | {B}; with fewer than 100 rows in the node,
+    # the native mode does not trust rare's mean and keeps it with the unseen values: {A} | ...
+    frame = pd.DataFrame({"c": ["A"] * 300 + ["B"] * 300 + ["rare"] * 5})
+    y = np.array([0.0] * 300 + [10.0] * 300 + [-5.0] * 5)
+    for missing, left in (("median", {"A", "rare"}), ("native", {"A"})):
+        model = DecisionTreeRegressor(max_depth=1, missing=missing).fit(frame, y).tree_model_
+        categories = model.features[0].categories
+        assert {categories[i] for i in model.trees[0].left_categories[0]
+                if i < len(categories)} == left

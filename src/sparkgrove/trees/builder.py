@@ -32,6 +32,8 @@ class GrowConfig:
     min_info_gain: float
     features_per_node: int
     max_unordered_arity: int
+    min_category_rows: float = 0.0
+    """Rows a category needs in a regression node to be ordered by its own mean (0: MLlib)."""
     subtract: bool = True
     """Histogram subtraction for the larger child; off in MLlib-parity mode, where each node's
     statistics are summed from its rows as MLlib sums them."""
@@ -172,7 +174,7 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
                 kernels.best_split(node.hist, node.stats, features, is_cat, unordered, n_bins,
                                    config.impurity, config.n_classes,
                                    float(config.min_instances_per_node), config.min_weight,
-                                   config.min_info_gain, left_mask)
+                                   config.min_info_gain, left_mask, config.min_category_rows)
             if f < 0 or not gain > 0.0:
                 node.leaf = True
                 node.hist = None

@@ -49,6 +49,10 @@ CRITERIA = {"gini": kernels.GINI, "entropy": kernels.ENTROPY, "variance": kernel
 DEFAULT_SEED = 42
 """The seed when ``seed=None``: fits are repeatable by default, as MLlib's (whose default seed
 is a fixed hash of the class name) are."""
+MIN_CATEGORY_ROWS = 100.0
+"""Outside parity mode, the rows a category needs in a regression node (every boosted tree is
+one) to be placed by its own mean in an ordered categorical split (LightGBM's
+``min_data_per_group``)."""
 MAX_LOCAL_BINS = 65_535
 """Bins per continuous feature: ``uint8`` bin indices up to 255, ``uint16`` above."""
 
@@ -311,7 +315,8 @@ class TreeLearner:
             min_weight=self.min_weight_fraction_per_node * float(prepared.weight.sum()),
             min_info_gain=float(self.min_info_gain), features_per_node=features_per_node,
             max_unordered_arity=math.floor(math.log2(max_possible // 2 + 1)) + 1,
-            subtract=self.missing != "median")
+            subtract=self.missing != "median",
+            min_category_rows=0.0 if self.missing == "median" else MIN_CATEGORY_ROWS)
 
     # ---- prediction ------------------------------------------------------------------------
     def _fitted_model(self) -> TreeModel:

@@ -185,8 +185,13 @@ def _gain(left, right, parent_imp, parent_w, code, n_classes, min_inst, min_weig
 
 @numba.njit(cache=True)
 def best_split(hist, total, features, is_cat, unordered, n_bins, code, n_classes, min_inst,
-               min_weight, min_gain, left_mask):
+               min_weight, min_gain, left_mask, min_group):
     """The best split of a node, choosing the first of equal gains as MLlib does.
+
+    Ordered categorical splits of a regression node sort its categories by their mean target;
+    a category with fewer than ``min_group`` rows in the node is not placed by its own mean
+    (too noisy) but sent after the others, with the missing and unseen values, as LightGBM's
+    ``min_data_per_group`` does. MLlib-parity mode passes 0.
 
     Returns ``(gain, feature, kind, split_bin, missing_left, left_stats, right_stats)``;
     for categorical splits ``left_mask[category]`` is set for categories sent left.
@@ -268,7 +273,7 @@ def best_split(hist, total, features, is_cat, unordered, n_bins, code, n_classes
             centroid = np.empty(arity)
             for c in range(arity):
                 stats = h[c]
-                if stats[k - 1] == 0.0:
+                if stats[k - 1] == 0.0 or (code == VARIANCE and stats[k - 1] < min_group):
                     centroid[c] = np.inf
                 elif code == VARIANCE:
                     centroid[c] = stats[1] / stats[0]
