@@ -230,7 +230,7 @@ def test_a_driver_without_the_secret_is_refused_in_bounded_time(
         "try:\n"
         "    connect_bounded(b, 'the test master', 20)\n"
         "except EnvironmentProblem as exc:\n"
-        "    print('REFUSED', round(time.monotonic() - start), exc)\n"
+        "    print('REFUSED', round(time.monotonic() - start), exc, flush=True)\n"
         "    os._exit(3)\n"
         "os._exit(0)\n")
     start = time.monotonic()
