@@ -118,3 +118,27 @@ def test_rejects_are_written_only_when_a_row_is_bad(spark_workspace: Workspace, 
     spark_workspace.catalog.crawl(folder, "d")
     read = read_table_arrow(spark_workspace.catalog, "d.one")
     assert (read.rejects_path is None) == (cells == "1,2.5\n")
+
+
+def test_bytes_that_are_not_utf8_read_as_spark_reads_them(spark_workspace: Workspace,
+                                                          tmp_path: Path) -> None:
+    folder = tmp_path / "latin"
+    path = write_csv(folder / "a.csv", ["name", "n"], [[f"n{i}", i] for i in range(100)])
+    spark_workspace.catalog.crawl(folder, "d")
+    with path.open("ab") as out:
+        out.write("caf\xe9,7\n".encode("latin-1"))  # written after the crawl, in Latin-1
+    rows = _assert_same(spark_workspace, "d.latin")
+    assert ("caf\ufffd", 7) in rows
+
+
+def test_an_unreadable_file_is_one_clear_error(spark_workspace: Workspace,
+                                               tmp_path: Path) -> None:
+    from sparkgrove.errors import DataError
+
+    folder = tmp_path / "pq"
+    folder.mkdir()
+    pq.write_table(pa.table({"x": [1, 2]}), folder / "f.parquet")
+    spark_workspace.catalog.crawl(folder, "d")
+    (folder / "f.parquet").write_bytes(b"not parquet any more")
+    with pytest.raises(DataError, match=r"Cannot read .*f\.parquet of table d\.pq in-process"):
+        read_table_arrow(spark_workspace.catalog, "d.pq")

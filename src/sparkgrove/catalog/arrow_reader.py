@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from sparkgrove.errors import DataError
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -90,15 +92,20 @@ def read_table_arrow(catalog: Catalog, qualified: str, *, version: int | None = 
     bad: list[dict[str, str]] = []
     for path, shape in _files(catalog, table):
         partition = _partition_values(Path(table.location), path, table.partition_keys)
-        if table.format == "csv":
-            data = _read_csv(path, shape, bad, qualified)
-        elif table.format == "json":
-            data = _read_json(path, table, bad, qualified)
-        else:
-            import pyarrow.parquet as pq
+        try:
+            if table.format == "csv":
+                data = _read_csv(path, shape, bad, qualified)
+            elif table.format == "json":
+                data = _read_json(path, table, bad, qualified)
+            else:
+                import pyarrow.parquet as pq
 
-            data = pq.read_table(path)
-        parts.append(_conform(data, table, partition, schema))
+                data = pq.read_table(path)
+            parts.append(_conform(data, table, partition, schema))
+        except (pa.ArrowException, OSError, UnicodeError) as exc:
+            raise DataError(f"Cannot read {path} of table {qualified} in-process: {exc}. Fix or "
+                            "remove the file and crawl again, or read it through Spark with "
+                            "--engine spark.") from exc
     result = pa.concat_tables(parts) if parts else schema.empty_table()
     rejects_path = _write_rejects(catalog, table, bad, rejects_label) if bad else None
     return ArrowRead(result, len(bad), rejects_path)
@@ -155,8 +162,7 @@ def _read_csv(path: Path, shape: TableInfo, bad: list[dict[str, str]], qualified
                     "reason": f"{row.actual_columns} fields where the table has {width}"})
         return "skip"
 
-    text = pacsv.read_csv(
-        path,
+    options = dict(
         read_options=pacsv.ReadOptions(column_names=names,
                                        skip_rows=1 if props.get("header", "true") == "true"
                                        else 0),
@@ -166,6 +172,17 @@ def _read_csv(path: Path, shape: TableInfo, bad: list[dict[str, str]], qualified
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()), null_values=[""],
             strings_can_be_null=True, quoted_strings_can_be_null=False))
+    flagged = len(bad)
+    try:
+        text = pacsv.read_csv(path, **options)
+    except pa.ArrowInvalid as exc:
+        if "UTF8" not in str(exc):
+            raise
+        # Spark decodes bytes that are not UTF-8 as replacement characters; so does this
+        # reader (the first attempt's rejects are dropped, the second records them again)
+        del bad[flagged:]
+        fixed = path.read_bytes().decode("utf-8", errors="replace").encode("utf-8")
+        text = pacsv.read_csv(pa.BufferReader(fixed), **options)
     null_value = props.get("nullValue")
     valid = pa.array([True] * text.num_rows, type=pa.bool_())
     columns: dict[str, pa.Array] = {}
