@@ -1,5 +1,5 @@
 """``from awsglue.context import GlueContext``."""
 
-from sparkgrove.etl.context import DataSink, GlueContext
+from sparkgrove.etl.context import DataSink, DataSource, GlueContext
 
-__all__ = ["DataSink", "GlueContext"]
+__all__ = ["DataSink", "DataSource", "GlueContext"]

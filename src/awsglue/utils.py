@@ -1,5 +1,5 @@
 """``from awsglue.utils import getResolvedOptions``."""
 
-from sparkgrove.etl.utils import getResolvedOptions
+from sparkgrove.etl.utils import GlueArgumentError, getResolvedOptions
 
-__all__ = ["getResolvedOptions"]
+__all__ = ["GlueArgumentError", "getResolvedOptions"]

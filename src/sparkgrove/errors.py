@@ -97,6 +97,14 @@ class CrawlError(DataError):
     code = "crawl"
 
 
+class NotOfferedError(SparkgroveError, NotImplementedError):
+    """An API of a system we stand in for (AWS Glue, say) that has no local meaning here."""
+
+    code = "not_offered"
+    exit_code = 9
+    http_status = 501
+
+
 class ModelFormatError(SparkgroveError):
     """A portable model document that cannot be read."""
 

@@ -29,7 +29,7 @@ from sparkgrove.workspace import Workspace
 @pytest.fixture
 def glue(spark_workspace: Workspace) -> Any:
     token = ACTIVE_RUN.set(EtlRun(spark_workspace))
-    yield GlueContext()
+    yield GlueContext(spark_workspace.spark.sparkContext)
     ACTIVE_RUN.reset(token)
 
 
@@ -38,7 +38,7 @@ def _json_frame(glue: GlueContext, tmp_path: Path, records: list[Any]) -> Dynami
     folder.mkdir(exist_ok=True)
     (folder / "d.json").write_text("\n".join(r if isinstance(r, str) else json.dumps(r)
                                              for r in records))
-    return glue.create_dynamic_frame.from_options(connection_options={"paths": [str(folder)]},
+    return glue.create_dynamic_frame.from_options(connection_type="s3", connection_options={"paths": [str(folder)]},
                                                   format="json")
 
 

@@ -29,7 +29,7 @@ def run(ctx: typer.Context,
     """Run SCRIPT; extra arguments (--JOB_NAME x --key value ...) go to the script."""
     from sparkgrove.etl.runner import FAILED, run_script
 
-    record = run_script(_workspace(ctx), script, list(ctx.args))
+    record = run_script(_workspace(ctx), script, list(ctx.args), echo=not as_json)
     if as_json:
         emit_json(record.to_dict())
     else:

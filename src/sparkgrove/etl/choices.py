@@ -11,7 +11,8 @@ if TYPE_CHECKING:
 VARIANT_TYPES = {"BIGINT": "long", "INT": "long", "SMALLINT": "long", "TINYINT": "long",
                  "DOUBLE": "double", "FLOAT": "double", "STRING": "string",
                  "BOOLEAN": "boolean", "DATE": "string", "TIMESTAMP": "string"}
-BRANCH_SQL = {"long": "bigint", "double": "double", "string": "string", "boolean": "boolean"}
+BRANCH_SQL = {"long": "bigint", "int": "int", "double": "double", "string": "string",
+              "boolean": "boolean", "date": "date", "timestamp": "timestamp"}
 
 
 def branch_of(variant_type: str | None) -> str | None:
@@ -68,3 +69,74 @@ def resolve(frame: DataFrame, column: str, branches: tuple[str, ...], action: st
     sql_type = BRANCH_SQL.get(target_type, target_type)
     casts = [F.col(f"{quoted}.{b}").cast(sql_type) for b in branches]
     return frame.withColumn(column, F.coalesce(*casts) if len(casts) > 1 else casts[0])
+
+
+_DECLARED_BRANCH = {"bigint": "long", "int": "int", "smallint": "int", "tinyint": "int",
+                    "double": "double", "float": "double", "boolean": "boolean",
+                    "date": "date", "timestamp": "timestamp"}
+
+
+def type_strings(frame: DataFrame, declared: dict[str, str] | None
+                 ) -> tuple[DataFrame, dict[str, tuple[str, ...]]]:
+    """Type CSV columns read as strings, as Glue's CSV reader does.
+
+    With ``declared`` types (a catalog table), a column whose values all parse as its type is
+    cast to it; one with values that do not is a choice of that type and ``string``, so no
+    value is lost and ``resolveChoice`` decides. Without (``from_options``), whole numbers
+    are ``long``, other numbers ``double``, and a column mixing numbers with text is a choice
+    of ``long``/``double`` and ``string``. Empty values are null.
+    """
+    from pyspark.sql import functions as F
+
+    columns = frame.columns
+    if not columns:
+        return frame, {}
+    stats = frame.agg(*[agg for i, c in enumerate(columns) for agg in (
+        F.count(F.col(_q(c))).alias(f"n{i}"),
+        F.count(F.expr(f"try_cast({_q(c)} AS BIGINT)")).alias(f"l{i}"),
+        F.count(F.expr(f"try_cast({_q(c)} AS DOUBLE)")).alias(f"d{i}"))]).collect()[0]
+    out, found = [], {}
+    for i, name in enumerate(columns):
+        n, longs, doubles = stats[f"n{i}"], stats[f"l{i}"], stats[f"d{i}"]
+        col = F.col(_q(name))
+        want = (declared or {}).get(name)
+        if want is not None:
+            branch = _DECLARED_BRANCH.get(want.lower())
+            if branch is None:  # string, decimal, or a type with no choice branch
+                out.append(F.expr(f"try_cast({_q(name)} AS {want})").alias(name)
+                           if want.lower() != "string" else col)
+                continue
+            fits = F.count(F.expr(f"try_cast({_q(name)} AS {want})"))
+            parsed = frame.agg(fits).collect()[0][0] if branch not in ("long", "double") \
+                else (longs if branch == "long" else doubles)
+            if parsed == n:
+                out.append(col.cast(want).alias(name))
+            else:
+                found[name] = tuple(sorted((branch, "string")))
+                out.append(_choice(name, want, branch).alias(name))
+            continue
+        if n == 0 or (longs == 0 and doubles == 0):
+            out.append(col)
+        elif longs == n:
+            out.append(col.cast("bigint").alias(name))
+        elif doubles == n:
+            out.append(col.cast("double").alias(name))
+        else:
+            branch = "long" if longs == doubles else "double"
+            found[name] = tuple(sorted((branch, "string")))
+            out.append(_choice(name, BRANCH_SQL[branch], branch).alias(name))
+    return frame.select(*out), found
+
+
+def _q(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def _choice(name: str, sql_type: str, branch: str) -> Column:
+    """A choice struct: ``branch`` set where the value parses as ``sql_type``, ``string``
+    where it does not."""
+    from pyspark.sql import functions as F
+
+    parsed = F.expr(f"try_cast({_q(name)} AS {sql_type})")
+    fields = {branch: parsed, "string": F.when(parsed.isNull(), F.col(_q(name)))}
+    return F.struct(*[fields[b].alias(b) for b in sorted(fields)])

@@ -23,6 +23,7 @@ from sqlalchemy import Row, insert, select, update
 from sparkgrove.errors import NotFoundError
 from sparkgrove.etl.bookmarks import DISABLE
 from sparkgrove.etl.context import ACTIVE_RUN, EtlRun
+from sparkgrove.etl.paths import buckets_in, mount_object_store
 from sparkgrove.etl.utils import parse_arguments
 from sparkgrove.store import schema as s
 from sparkgrove.store.db import utcnow
@@ -140,17 +141,49 @@ def reuse_active_context() -> Iterator[None]:
         klass.__init__ = original_init  # type: ignore[method-assign]
 
 
+def _java_cause(exc: BaseException) -> str | None:
+    """The innermost Java exception of a Py4J error, as ``class: message``."""
+    java = getattr(exc, "java_exception", None)
+    if java is None:
+        return None
+    try:
+        while java.getCause() is not None and java.getCause() != java:
+            java = java.getCause()
+        return str(java.toString()).splitlines()[0]
+    except Exception:  # the gateway may be gone; fall back to the Python text
+        return None
+
+
 def _failure_message(exc: BaseException, script: Path) -> str:
+    """One line: the error (the Java cause for a failure inside Spark) and the script line."""
     if isinstance(exc, SyntaxError) and exc.filename == str(script):
         return (f"SyntaxError: {exc.msg} at {script}:{exc.lineno}: "
                 f"{(exc.text or '').strip()}")
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(script)]
     where = f" at {script}:{frames[-1].lineno}: {frames[-1].line}" if frames else ""
-    return f"{type(exc).__name__}: {exc}{where}"
+    cause = _java_cause(exc)
+    text = cause or (str(exc).strip().splitlines() or [""])[0]
+    return f"{type(exc).__name__}: {text}{where}"
 
 
-def run_script(workspace: Workspace, script: str | Path, args: list[str]) -> RunRecord:
-    """Run a Glue-style script; return its run record (FAILED runs publish nothing)."""
+def glue_arguments(args: list[str], job: str, run_id: int) -> list[str]:
+    """The script's arguments plus those Glue passes every job, where not given."""
+    given = parse_arguments(args)
+    extra: list[str] = []
+    defaults = {"JOB_NAME": job, "JOB_ID": f"j_{job}", "JOB_RUN_ID": f"jr_{run_id:08d}",
+                "job-bookmark-option": DISABLE, "TempDir": f"s3://sparkgrove-temp/{job}/"}
+    for key, value in defaults.items():
+        if key not in given:
+            extra += [f"--{key}", value]
+    return [*args, *extra]
+
+
+def run_script(workspace: Workspace, script: str | Path, args: list[str], *,
+               echo: bool = True) -> RunRecord:
+    """Run a Glue-style script; return its run record (FAILED runs publish nothing).
+
+    The script's output goes to the run's log, and also to this process's output when
+    ``echo`` (``etl run --json`` turns it off, so stdout holds one JSON document)."""
     path = Path(script).resolve()
     if not path.is_file():
         raise NotFoundError(f"The ETL script {path} does not exist.")
@@ -172,11 +205,15 @@ def run_script(workspace: Workspace, script: str | Path, args: list[str]) -> Run
     state, message = SUCCEEDED, ""
     saved_argv = sys.argv
     with log_path.open("w") as log:
-        tee_out, tee_err = _Tee(sys.stdout, log), _Tee(sys.stderr, log)
+        tee_out = _Tee(sys.stdout, log) if echo else _Tee(log)
+        tee_err = _Tee(sys.stderr, log) if echo else _Tee(log)
         try:
-            code = compile(path.read_text(encoding="utf-8"), str(path), "exec")
-            _ = workspace.spark  # start (or reuse) the session before the script asks
-            sys.argv = [str(path), *args]
+            text = path.read_text(encoding="utf-8-sig")
+            code = compile(text, str(path), "exec")
+            spark = workspace.spark  # start (or reuse) the session before the script asks
+            mount_object_store(spark, workspace.settings,
+                               buckets_in(text + " " + " ".join(args)))
+            sys.argv = [str(path), *glue_arguments(args, job, run_id)]
             with reuse_active_context(), contextlib.redirect_stdout(tee_out), \
                     contextlib.redirect_stderr(tee_err):
                 exec(code, {"__name__": "__main__", "__file__": str(path)})

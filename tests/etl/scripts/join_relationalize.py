@@ -17,10 +17,11 @@ persons = glueContext.create_dynamic_frame.from_catalog(database="legislators",
                                                         table_name="persons")
 memberships = glueContext.create_dynamic_frame.from_catalog(database="legislators",
                                                             table_name="memberships")
-persons = RenameField.apply(frame=persons, oldName="id", newName="person_id")
+persons = RenameField.apply(frame=persons, old_name="id", new_name="person_id")
 history = Join.apply(persons, memberships, "person_id", "person_id")
 history = SelectFields.apply(frame=history, paths=["name", "org", "contact_details"])
-tables = Relationalize.apply(frame=history, root_table_name="hist_root")
+tables = Relationalize.apply(frame=history, staging_path="s3://tmp/relationalize/",
+                            name="hist_root")
 for name in tables.keys():
     glueContext.write_dynamic_frame.from_options(
         frame=tables.select(name), connection_type="s3",

@@ -1,0 +1,5 @@
+"""``from awsglue.data_sink import DataSink``."""
+
+from sparkgrove.etl.context import DataSink
+
+__all__ = ["DataSink"]
