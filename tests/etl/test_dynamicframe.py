@@ -38,8 +38,9 @@ def _json_frame(glue: GlueContext, tmp_path: Path, records: list[Any]) -> Dynami
     folder.mkdir(exist_ok=True)
     (folder / "d.json").write_text("\n".join(r if isinstance(r, str) else json.dumps(r)
                                              for r in records))
-    return glue.create_dynamic_frame.from_options(connection_type="s3", connection_options={"paths": [str(folder)]},
-                                                  format="json")
+    return glue.create_dynamic_frame.from_options(
+        connection_type="s3", connection_options={"paths": [str(folder)]},
+        format="json")
 
 
 def test_choice_resolutions(glue: GlueContext, tmp_path: Path) -> None:

@@ -202,7 +202,7 @@ def crawl_path(
     bad_records: list[BadRecord] = []
     for table_root in roots:
         name = check_name(table, "table") if table else sanitize_name(
-            table_root.stem if table_root.is_file() else table_root.name)
+            table_root.name)
         _crawl_table(store, database, name, table_root, policy, report, bad_records, progress)
     report.malformed = len(bad_records)
     if bad_records and rejects_dir is not None:

@@ -67,7 +67,7 @@ def resolve(frame: DataFrame, column: str, branches: tuple[str, ...], action: st
                                                                           target_type)))
     assert target_type is not None
     sql_type = BRANCH_SQL.get(target_type, target_type)
-    casts = [F.col(f"{quoted}.{b}").cast(sql_type) for b in branches]
+    casts = [F.col(f"{quoted}.{b}").try_cast(sql_type) for b in branches]
     return frame.withColumn(column, F.coalesce(*casts) if len(casts) > 1 else casts[0])
 
 

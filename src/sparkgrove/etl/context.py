@@ -666,10 +666,17 @@ class GlueContext:
               columns: tuple[ColumnSpec, ...] | None, options: dict[str, str], ctx: str,
               name: str) -> DynamicFrame:
         run = self._run
+        base = base if base.is_dir() else base.parent
         if ctx and run.bookmark_option in (ENABLE, PAUSE):
             done = BookmarkStore(self.catalog.database).processed(run.job_name, ctx)
-            files = [f for f in files if done.get(str(f)) != f.stat().st_mtime]
-            run.bookmark_updates[ctx] = {str(f): f.stat().st_mtime for f in files}
+            new = [f for f in files if done.get(str(f)) != f.stat().st_mtime]
+            run.bookmark_updates[ctx] = {str(f): f.stat().st_mtime for f in new}
+            if files and not new and columns is None:  # nothing new since the bookmark
+                from pyspark.sql.types import StructType
+
+                return DynamicFrame(self.spark_session.createDataFrame([], StructType([])),
+                                    self, name)
+            files = new
         paths = [str(f) for f in files]
         if fmt == "json":
             frame = self._read_json(paths, base, columns, name)

@@ -178,10 +178,10 @@ class DynamicFrame:
                 continue
             sql_type = ch.BRANCH_SQL.get(target_type.lower(), target_type)
             if len(parts) == 1 and parts[0] in self.choices:
-                expr = F.coalesce(*[F.col(f"{fp.quote(parts[0])}.{b}").cast(sql_type)
+                expr = F.coalesce(*[F.col(f"{fp.quote(parts[0])}.{b}").try_cast(sql_type)
                                     for b in self.choices[parts[0]]])
-            else:
-                expr = fp.column(parts).cast(sql_type)
+            else:  # a value that does not convert is null, as in Glue (not a failed job)
+                expr = fp.column(parts).try_cast(sql_type)
             node = tree
             *parents, leaf = fp.parse_path(target)
             for parent in parents:
