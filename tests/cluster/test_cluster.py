@@ -144,8 +144,11 @@ print("MASTER", glue.sparkContext.master)
 events = glue.create_dynamic_frame.from_catalog(database="cl", table_name="events")
 events = ApplyMapping.apply(frame=events, mappings=[("x1", "double", "x1", "double"),
                                                     ("label", "string", "label", "string")])
-sink = glue.getSink(path="s3://lake/events_x1/", enableUpdateCatalog=True)
+sink = glue.getSink(path="s3://lake/events_x1/", connection_type="s3",
+                    updateBehavior="UPDATE_IN_DATABASE", partitionKeys=[],
+                    enableUpdateCatalog=True, transformation_ctx="sink")
 sink.setCatalogInfo(catalogDatabase="lake", catalogTableName="events_x1")
+sink.setFormat("glueparquet", compression="snappy")
 sink.writeFrame(events)
 job.commit()
 """
