@@ -56,7 +56,7 @@ def test_predict_writes_a_registered_table(ws: Workspace, engine: str) -> None:
     assert result.rows == 40 and result.malformed == 1
     info = ws.catalog.table("p.scored")
     assert [(c.name, c.type) for c in info.columns] == [
-        ("key", "string"), ("x1", "double"), ("x2", "int"), ("color", "string"),
+        ("key", "string"), ("x1", "double"), ("x2", "bigint"), ("color", "string"),
         ("prediction", "string"), ("probability", "array<double>")]
     assert info.format == "parquet" and info.properties["model"] == "m:1"
     assert [c.name for c in info.columns][-2:] == ["prediction", "probability"]

@@ -18,7 +18,7 @@ def test_catalog_tables_are_queryable_by_name(spark_workspace: Workspace, tmp_pa
         "ORDER BY region").collect()
     assert [(r.region, r.n, r.total) for r in rows] == [("north", 2, 6.0), ("south", 1, None)]
     assert ws.spark.table("shop.sales").schema.simpleString() == (
-        "struct<id:int,amount:double,region:string>")
+        "struct<id:bigint,amount:double,region:string>")
 
 
 def test_reading_keeps_malformed_rows_aside(spark_workspace: Workspace, tmp_path: Path) -> None:
@@ -49,3 +49,24 @@ def test_old_csv_files_read_with_their_own_version(spark_workspace: Workspace, t
     assert read.malformed == 0
     old = read_table(ws.spark, ws.catalog, "evo.t", version=1)
     assert old.frame.columns == ["id", "p"]
+
+
+def test_hyphenated_names_are_registered_with_underscores_and_a_bad_table_is_skipped(
+        spark_workspace: Workspace, tmp_path: Path) -> None:
+    import pytest
+
+    from sparkgrove.store.catalog_store import TableWrite
+    from sparkgrove.store.entities import ColumnSpec
+
+    ws = spark_workspace
+    write_csv(tmp_path / "Daily-Sales" / "a.csv", ["id"], [[1], [2]])
+    [table] = ws.catalog.crawl(tmp_path / "Daily-Sales", "Shop-EU").tables
+    assert table.qualified_name == "shop-eu.daily-sales"
+    ws.catalog.store.save_table(TableWrite(
+        database="shop-eu", name="broken", location=str(tmp_path / "nowhere"), format="csv",
+        columns=(ColumnSpec("a", "struct<oops"),)))
+    with pytest.warns(UserWarning, match=r"shop-eu\.broken is not registered in Spark SQL"):
+        names = register_tables(ws.spark, ws.catalog)
+    assert "shop-eu.daily-sales" in names and "shop-eu.broken" not in names
+    assert ws.spark.sql("SELECT count(*) AS n FROM shop_eu.daily_sales").first().n == 2
+    assert read_table(ws.spark, ws.catalog, "shop-eu.daily-sales").frame.count() == 2

@@ -154,3 +154,19 @@ def test_forests_and_boosted_trees_on_both_engines(ws: Workspace, algorithm: str
         scored = predict_table(ws, result.model_version.ref, "t.cls",
                                f"t.scored_{algorithm}_{engine}")
         assert scored.rows == 300
+
+
+def test_column_names_resolve_ignoring_case_as_spark_and_glue_do(
+        spark_workspace: Workspace, tmp_path: Path) -> None:
+    folder = tmp_path / "people"
+    folder.mkdir()
+    rows = classification_rows(120, seed=5)
+    (folder / "p.json").write_text("".join(
+        f'{{"personSearch": "{r[3]}", "Age": {r[0]}, "score": {r[1]}}}\n' for r in rows))
+    spark_workspace.catalog.crawl(folder, "hr")
+    result = train_table(spark_workspace, "HR.People", label="personsearch",
+                         features=["AGE", "Score"], engine="local")
+    assert result.model_version.lineage["table"] == "hr.people"
+    assert set(result.importances) == {"Age", "score"}
+    with pytest.raises(NotFoundError, match="did you mean"):
+        train_table(spark_workspace, "hr.people", label="personSerch")

@@ -6,7 +6,11 @@ import re
 
 from sparkgrove.errors import InvalidNameError
 
-_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,127}$")
+# Glue's rules for database and table names: lower case, at most 255 characters; crawlers keep
+# hyphens and leading digits from folder names. We also forbid a leading hyphen (it would read
+# as a command-line flag) and anything else, so a name is always safe in a path.
+_NAME = re.compile(r"^[a-z0-9_][a-z0-9_-]{0,254}$")
+_SPARK_NAME = re.compile(r"[^a-z0-9_]")
 _MODEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 
@@ -15,8 +19,8 @@ def check_name(name: str, what: str) -> str:
     lowered = name.strip().lower()
     if not _NAME.match(lowered):
         raise InvalidNameError(
-            f"The {what} name {name!r} is not allowed: use letters, digits and underscores, "
-            "starting with a letter or underscore (at most 128 characters)."
+            f"The {what} name {name!r} is not allowed: use letters, digits, underscores and "
+            "hyphens, not starting with a hyphen (at most 255 characters), as AWS Glue does."
         )
     return lowered
 
@@ -41,8 +45,22 @@ def split_table_name(qualified: str) -> tuple[str, str]:
     return check_name(parts[0], "database"), check_name(parts[1], "table")
 
 
+def table_name_from(raw: str) -> str:
+    """The table name a Glue crawler gives a folder or file (``Sales-2024`` -> ``sales-2024``,
+    ``persons.json`` -> ``persons_json``): lower case, hyphens kept, other runs of characters
+    that are not letters or digits become one underscore."""
+    cleaned = re.sub(r"[^a-z0-9_-]+", "_", raw.strip().lower()).strip("_-")
+    return (cleaned or "table")[:255]
+
+
+def spark_name(name: str) -> str:
+    """The name Spark's session catalog can hold for a catalog name: Spark allows only
+    letters, digits and underscores, so a hyphen becomes an underscore."""
+    return _SPARK_NAME.sub("_", name)
+
+
 def sanitize_name(raw: str) -> str:
-    """Turn a folder or column name into a valid name (lower case, underscores)."""
+    """Turn a column or partition-key name into a valid name (lower case, underscores)."""
     cleaned = re.sub(r"[^a-z0-9_]+", "_", raw.strip().lower()).strip("_")
     if not cleaned:
         cleaned = "table"

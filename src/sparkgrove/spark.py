@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import sys
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from sparkgrove.errors import DataError, EnvironmentProblem
 from sparkgrove.java import check_java
+from sparkgrove.names import spark_name
 from sparkgrove.settings import Settings
 from sparkgrove.store.entities import ColumnSpec, TableInfo
 
@@ -158,23 +160,51 @@ def read_options(table: TableInfo) -> dict[str, str]:
 
 
 def register_tables(spark: SparkSession, catalog: Catalog) -> list[str]:
-    """Make every catalog table queryable by ``db.table`` in ``spark``; return their names."""
+    """Make every catalog table queryable by ``db.table`` in ``spark``; return their names.
+
+    A table Spark cannot register (a name that clashes once hyphens become underscores, a
+    schema Spark refuses) is left out with a warning naming it, so one bad table never stops
+    the session; sparkgrove's own commands still read it through the catalog.
+    """
     registered: list[str] = []
+    taken: dict[str, str] = {}
     for table in catalog.tables():
-        register_table(spark, table)
+        as_spark = spark_table_name(table)
+        if as_spark in taken:
+            warnings.warn(f"Table {table.qualified_name} is not registered in Spark SQL: Spark "
+                          f"allows no hyphens, and {as_spark} already names "
+                          f"{taken[as_spark]}. Read it with the Glue API or sparkgrove commands.",
+                          stacklevel=2)
+            continue
+        try:
+            register_table(spark, table)
+        except Exception as exc:  # one table must not stop the session
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            warnings.warn(f"Table {table.qualified_name} is not registered in Spark SQL: "
+                          f"{first[:300]}. Fix or drop it (sparkgrove catalog show "
+                          f"{table.qualified_name}).", stacklevel=2)
+            continue
+        taken[as_spark] = table.qualified_name
         registered.append(table.qualified_name)
     return registered
 
 
+def spark_table_name(table: TableInfo) -> str:
+    """The ``db.table`` name a catalog table has in Spark SQL (hyphens become underscores,
+    since Spark's session catalog allows only letters, digits and underscores)."""
+    return f"{spark_name(table.database)}.{spark_name(table.name)}"
+
+
 def register_table(spark: SparkSession, table: TableInfo) -> None:
     """Register (or refresh) one catalog table in Spark's session catalog."""
-    # Names were validated by sparkgrove.names (letters, digits, underscores) when stored.
-    spark.sql(f"CREATE DATABASE IF NOT EXISTS `{table.database}`")
-    name = f"`{table.database}`.`{table.name}`"
-    spark.sql(f"DROP TABLE IF EXISTS {name}")
+    # Names were validated by sparkgrove.names when stored; spark_name leaves only
+    # letters, digits and underscores, so the quoted identifiers below are safe.
+    database, name = spark_name(table.database), spark_name(table.name)
+    spark.sql(f"CREATE DATABASE IF NOT EXISTS `{database}`")
+    spark.sql(f"DROP TABLE IF EXISTS `{database}`.`{name}`")
     options = {k: v for k, v in read_options(table).items() if k != "mode"}
     spark.catalog.createTable(
-        f"{table.database}.{table.name}", path=table.location, source=table.format,
+        f"`{database}`.`{name}`", path=table.location, source=table.format,
         schema=spark_schema(table.all_columns), **options,
     )
 

@@ -108,8 +108,11 @@ def train_table(
                           f"{test_fraction}.")
     catalog: Catalog = workspace.catalog
     table = catalog.table(table_name)
-    wanted = [label, *(features or [])] + ([params.weight_col] if params.weight_col else [])
-    catalog.check_columns(table, wanted)
+    label = catalog.resolve_columns(table, [label])[0]
+    features = catalog.resolve_columns(table, features) if features else features
+    if params.weight_col:
+        weight_col = catalog.resolve_columns(table, [params.weight_col])[0]
+        params = TreeParams(**{**params.to_dict(), "weight_col": weight_col})
     plan = plan_features(table.all_columns, label, features, params.weight_col)
     label_spec = next(c for c in table.all_columns if c.name == label)
     if engine == "auto":

@@ -33,8 +33,9 @@ def test_partitioned_csv_becomes_one_table_with_partitions(catalog: Catalog, tmp
     report = catalog.crawl(root, "raw")
     [info] = report.tables
     assert info.qualified_name == "raw.events"
-    assert _types(info) == {"id": "int", "amount": "double", "ok": "boolean", "day": "date",
-                            "seen_at": "timestamp", "note": "string"}
+    # Glue's CSV classifier: whole numbers are bigint; dates and times stay strings.
+    assert _types(info) == {"id": "bigint", "amount": "double", "ok": "boolean",
+                            "day": "string", "seen_at": "string", "note": "string"}
     assert [(c.name, c.type) for c in info.partition_keys] == [("year", "int"), ("month", "int")]
     assert info.properties["classification"] == "csv"
     assert info.properties["delimiter"] == ","
@@ -50,10 +51,10 @@ def test_delimiter_and_headerless_files_are_detected(catalog: Catalog, tmp_path:
     write_csv(tmp_path / "bare" / "a.tsv", None, [[1, 2.5, "x"], [2, 3.5, "y"]], "\t")
     semi = catalog.crawl(tmp_path / "semi", "d").tables[0]
     assert semi.properties["delimiter"] == ";" and _types(semi) == {"name": "string",
-                                                                   "score": "int"}
+                                                                   "score": "bigint"}
     bare = catalog.crawl(tmp_path / "bare", "d").tables[0]
     assert bare.properties["delimiter"] == "\t" and bare.properties["header"] == "false"
-    assert _types(bare) == {"col0": "int", "col1": "double", "col2": "string"}
+    assert _types(bare) == {"col0": "bigint", "col1": "double", "col2": "string"}
 
 
 def test_malformed_lines_are_counted_and_kept_aside(catalog: Catalog, tmp_path: Path) -> None:
@@ -63,7 +64,7 @@ def test_malformed_lines_are_counted_and_kept_aside(catalog: Catalog, tmp_path: 
         out.write("8,not-a-number\n")
     report = catalog.crawl(tmp_path / "t", "d")
     assert report.malformed == 2 and report.records == 100
-    assert _types(report.tables[0]) == {"id": "int", "v": "double"}
+    assert _types(report.tables[0]) == {"id": "bigint", "v": "double"}
     kept = [json.loads(x) for x in Path(report.rejects_file or "").read_text().splitlines()]
     assert [(k["line"], k["text"]) for k in kept] == [(102, "7,8,9"), (103, "8,not-a-number")]
     assert "3 fields" in kept[0]["reason"] and "'v'" in kept[1]["reason"]
@@ -115,15 +116,15 @@ def test_recrawl_adds_partitions_and_handles_schema_change(catalog: Catalog, tmp
     logged = catalog.crawl(root, "d", policy="log")
     assert logged.new_partitions == 1
     [change] = logged.schema_changes
-    assert change.added == ("extra",) and change.retyped == (("v", "int", "double"),)
+    assert change.added == ("extra",) and change.retyped == (("v", "bigint", "double"),)
     assert not change.applied and catalog.table("d.t").version == 1
     write_csv(root / "day=3" / "a.csv", ["id", "v", "extra"], [[3, 1.0, "f"]])
     updated = catalog.crawl(root, "d", policy="update")
     assert updated.schema_changes[0].applied
     info = catalog.table("d.t")
-    assert info.version == 2 and _types(info) == {"id": "int", "v": "double",
+    assert info.version == 2 and _types(info) == {"id": "bigint", "v": "double",
                                                   "extra": "string"}
-    assert _types(catalog.table("d.t", version=1)) == {"id": "int", "v": "int"}
+    assert _types(catalog.table("d.t", version=1)) == {"id": "bigint", "v": "bigint"}
     assert len(catalog.partitions("d.t")) == 3
 
 
@@ -135,3 +136,42 @@ def test_bad_arguments_are_refused(catalog: Catalog, tmp_path: Path) -> None:
         catalog.crawl(tmp_path / "x", "../etc")
     with pytest.raises(ConfigError, match="policy"):
         catalog.crawl(tmp_path / "x", "d", policy="merge")
+
+
+def test_a_folder_of_unlike_files_makes_a_table_per_file_as_glue_does(
+        catalog: Catalog, tmp_path: Path) -> None:
+    mixed = tmp_path / "landing"
+    write_csv(mixed / "sales.csv", ["id", "amount"], [[1, 2.5]])
+    (mixed / "persons.json").write_text('{"id": 1, "name": "Ann"}\n{"id": 2, "name": "Bo"}\n')
+    (mixed / "orgs.json").write_text('{"org_id": "o1", "title": "Acme", "kind": "ltd"}\n')
+    report = catalog.crawl(mixed, "raw")
+    assert sorted(t.name for t in report.tables) == ["orgs_json", "persons_json", "sales_csv"]
+    assert report.problems == []
+    assert catalog.table("raw.persons_json").properties["recordCount"] == "2"
+    assert catalog.table("raw.sales_csv").location == str(mixed / "sales.csv")
+    # A re-crawl updates the same per-file tables; --table asks for one table of the folder,
+    # and the file that cannot join it is reported, not dropped silently.
+    assert catalog.crawl(mixed, "raw").unchanged_files == 3
+    forced = catalog.crawl(mixed, "raw", table="one")
+    assert [t.name for t in forced.tables] == ["one"]
+    assert [Path(p.path).name for p in forced.problems] == ["sales.csv"]
+    # Files sharing at least 70% of their columns are one table named after the folder.
+    alike = tmp_path / "orders"
+    write_csv(alike / "jan.csv", ["id", "amount", "country", "channel"], [[1, 2.5, "fr", "web"]])
+    write_csv(alike / "feb.csv", ["id", "amount", "country", "channel", "coupon"],
+              [[2, 3.5, "de", "shop", "X"]])
+    [orders] = catalog.crawl(alike, "raw").tables
+    assert orders.name == "orders" and [c.name for c in orders.columns][-1] == "coupon"
+
+
+def test_names_are_lower_case_and_keep_hyphens_as_glue_does(catalog: Catalog,
+                                                          tmp_path: Path) -> None:
+    write_csv(tmp_path / "Daily-Sales 2024" / "a.csv", ["id"], [[1]])
+    [table] = catalog.crawl(tmp_path / "Daily-Sales 2024", "Shop-EU").tables
+    assert table.qualified_name == "shop-eu.daily-sales_2024"
+    assert catalog.table("SHOP-EU.Daily-Sales_2024").version == 1
+    write_csv(tmp_path / "2024" / "a.csv", ["id"], [[1]])
+    assert catalog.crawl(tmp_path / "2024", "d").tables[0].name == "2024"
+    for bad in ("-x", "a.b", "../x", "a/b", "a b", "x" * 256):
+        with pytest.raises(ConfigError, match="hyphens"):
+            catalog.crawl(tmp_path / "2024", bad)

@@ -76,10 +76,32 @@ class Catalog:
     @staticmethod
     def check_columns(table: TableInfo, names: Sequence[str]) -> None:
         """Raise :class:`NotFoundError` for the first name that is not a column of ``table``."""
+        Catalog.resolve_columns(table, names)
+
+    @staticmethod
+    def resolve_columns(table: TableInfo, names: Sequence[str]) -> list[str]:
+        """The table's own spelling of each of ``names``, matched as Spark SQL and Glue match
+        them: exactly, else ignoring case (``personSearch`` finds the crawler's
+        ``personsearch``). Raises :class:`NotFoundError` naming the first unknown column."""
         known = [c.name for c in table.all_columns]
+        by_lower: dict[str, list[str]] = {}
+        for name in known:
+            by_lower.setdefault(name.lower(), []).append(name)
+        resolved: list[str] = []
         for name in names:
-            if name not in known:
+            if name in known:
+                resolved.append(name)
+                continue
+            matches = by_lower.get(name.lower(), [])
+            if len(matches) == 1:
+                resolved.append(matches[0])
+                continue
+            if matches:
                 raise NotFoundError(
-                    f"Unknown column {name!r} in {table.qualified_name}: "
-                    f"{suggest(name, known, 'columns')}."
-                )
+                    f"Column {name!r} of {table.qualified_name} is ambiguous: it matches "
+                    f"{', '.join(map(repr, matches))} ignoring case; write one exactly.")
+            raise NotFoundError(
+                f"Unknown column {name!r} in {table.qualified_name}: "
+                f"{suggest(name, known, 'columns')}."
+            )
+        return resolved

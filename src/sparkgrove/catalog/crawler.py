@@ -1,7 +1,12 @@
 """The crawler: turn folders of files into catalog tables, partitions and versions.
 
-A folder that holds data files (directly or under Hive-style ``key=value`` folders) becomes one
-table; a folder holding only sub-folders of data becomes one table per sub-folder. A re-crawl
+The grouping follows AWS Glue's crawlers. A folder that holds data files (directly or under
+Hive-style ``key=value`` folders) becomes one table named after the folder; a folder holding only
+sub-folders of data becomes one table per sub-folder. Files directly in a folder whose schemas
+are not compatible (another format, CSV delimiter or header, or fewer than
+``SIMILARITY_THRESHOLD`` of their columns in common) become one table each, named after the
+file with its extension (``persons.json`` -> ``persons_json``), as a single-file crawl is.
+Table names are lower case and keep hyphens, as Glue's do. A re-crawl
 reads only new or changed files, adds their partitions, and handles a changed schema by the
 schema-change policy: ``update`` makes a new table version, ``log`` keeps the table and reports.
 """
@@ -21,7 +26,7 @@ from urllib.parse import unquote
 from sparkgrove.catalog.formats import BadRecord, FileScan, UnreadableFile, scan_file
 from sparkgrove.catalog.infer import NULL, finish, infer_text_type, widen
 from sparkgrove.errors import ConfigError, CrawlError
-from sparkgrove.names import check_name, sanitize_name
+from sparkgrove.names import check_name, sanitize_name, table_name_from
 from sparkgrove.store.catalog_store import CatalogStore, TableWrite
 from sparkgrove.store.entities import ColumnSpec, FileRecord, TableInfo
 
@@ -29,6 +34,9 @@ SchemaPolicy = Literal["update", "log"]
 SCHEMA_POLICIES: tuple[str, ...] = ("update", "log")
 HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 ProgressFn = Callable[[str], None]
+SIMILARITY_THRESHOLD = 0.7
+"""Share of columns two files must have in common to be one table (Glue's crawlers use 70%)."""
+ScanCache = dict[Path, "FileScan | UnreadableFile"]
 
 
 @dataclass(frozen=True)
@@ -118,6 +126,53 @@ def _table_roots(root: Path) -> list[Path]:
     return [e for e in entries if e.is_dir() and _data_files(e)]
 
 
+def _similar(a: FileScan, b: FileScan) -> bool:
+    """Whether two files can be one table, by Glue's rules of data compatibility and schema
+    similarity."""
+    if a.format != b.format:
+        return False
+    if a.format == "csv" and any(a.properties.get(k) != b.properties.get(k)
+                                 for k in ("delimiter", "header")):
+        return False
+    names_a, names_b = {n for n, _ in a.columns}, {n for n, _ in b.columns}
+    if not names_a or not names_b:
+        return names_a == names_b
+    return len(names_a & names_b) / max(len(names_a), len(names_b)) >= SIMILARITY_THRESHOLD
+
+
+def _scan(file: Path, cache: ScanCache, progress: ProgressFn | None) -> FileScan | UnreadableFile:
+    if file not in cache:
+        if progress:
+            progress(f"reading {file}")
+        try:
+            cache[file] = scan_file(file)
+        except UnreadableFile as exc:
+            cache[file] = exc
+    return cache[file]
+
+
+def _split_incompatible(store: CatalogStore, database: str, root: Path, cache: ScanCache,
+                        progress: ProgressFn | None) -> list[Path]:
+    """``[root]`` if its files make one table, else one root per file (Glue's grouping).
+
+    Only a folder of plain files that has not been cataloged as one table is split; an existing
+    folder table keeps its name and reports an incompatible new file as a problem instead.
+    """
+    if not root.is_dir() or store.has_table(database, table_name_from(root.name)):
+        return [root]
+    entries = [e for e in sorted(root.iterdir()) if not _is_hidden(e.name)]
+    if any(e.is_dir() for e in entries):
+        return [root]
+    files = [e for e in entries if e.is_file()]
+    scans = [s for s in (_scan(f, cache, progress) for f in files) if isinstance(s, FileScan)]
+    merged: list[tuple[str, str]] | None = []
+    for found in scans:
+        merged = _merge_columns(merged or [], found.columns, found.format)
+        if merged is None or not _similar(scans[0], found):
+            return files
+    return [root]
+
+
 @dataclass
 class _TableScan:
     root: Path
@@ -189,9 +244,13 @@ def crawl_path(
     root = Path(path).expanduser().resolve()
     if not root.exists():
         raise CrawlError(f"The path {root} does not exist; give a folder or file of data.")
-    roots = _table_roots(root)
-    if not roots:
+    folders = _table_roots(root)
+    if not folders:
         raise CrawlError(f"No data files under {root} (hidden and _-prefixed files are skipped).")
+    cache: ScanCache = {}
+    roots = folders if table is not None else [
+        r for folder in folders
+        for r in _split_incompatible(store, database, folder, cache, progress)]
     if table is not None and len(roots) > 1:
         raise ConfigError(
             f"{root} holds {len(roots)} tables ({', '.join(r.name for r in roots)}); --table "
@@ -201,9 +260,9 @@ def crawl_path(
     report = CrawlReport()
     bad_records: list[BadRecord] = []
     for table_root in roots:
-        name = check_name(table, "table") if table else sanitize_name(
-            table_root.name)
-        _crawl_table(store, database, name, table_root, policy, report, bad_records, progress)
+        name = check_name(table, "table") if table else table_name_from(table_root.name)
+        _crawl_table(store, database, name, table_root, policy, report, bad_records, progress,
+                     cache)
     report.malformed = len(bad_records)
     if bad_records and rejects_dir is not None:
         rejects_dir.mkdir(parents=True, exist_ok=True)
@@ -223,7 +282,7 @@ def crawl_path(
 
 def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, policy: str,
                  report: CrawlReport, bad_records: list[BadRecord],
-                 progress: ProgressFn | None) -> None:
+                 progress: ProgressFn | None, cache: ScanCache) -> None:
     existing = store.get_table(database, name) if store.has_table(database, name) else None
     known = {f.path: f for f in store.files(database, name)} if existing else {}
     files = [root] if root.is_file() else _data_files(root)
@@ -248,12 +307,9 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
             report.problems.append(FileProblem(
                 str(file), f"partition folders {keys} differ from the table's {expected}"))
             continue
-        if progress:
-            progress(f"reading {file}")
-        try:
-            found = scan_file(file)
-        except UnreadableFile as exc:
-            report.problems.append(FileProblem(str(file), str(exc)))
+        found = _scan(file, cache, progress)
+        if isinstance(found, UnreadableFile):
+            report.problems.append(FileProblem(str(file), str(found)))
             continue
         new_scans.append((found, tuple(values)))
     if not new_scans:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sparkgrove.catalog.infer import (
     NULL,
+    infer_csv_type,
     infer_json_type,
     infer_text_type,
     widen,
@@ -163,7 +164,7 @@ def _sample_types(rows: list[tuple[int, list[str]]], width: int) -> list[str]:
     for _, row in rows:
         if len(row) == width:
             for i, value in enumerate(row):
-                found[i][infer_text_type(value)] += 1
+                found[i][infer_csv_type(value)] += 1
     kinds = []
     for counts in found:
         typed = {k: n for k, n in counts.items() if k not in (NULL, "string")}
@@ -204,7 +205,7 @@ def _scan_csv(path: Path) -> FileScan:
             continue
         problem = None
         for i, value in enumerate(row):
-            found = infer_text_type(value)
+            found = infer_csv_type(value)
             if found == NULL:
                 if value.strip():
                     nulls[value.strip()] += 1

@@ -55,6 +55,16 @@ def infer_text_type(value: str) -> str:
     return "string"
 
 
+def infer_csv_type(value: str) -> str:
+    """The type AWS Glue's built-in CSV classifier gives ``value``: whole numbers are
+    ``bigint``, and dates and times stay ``string`` (Glue types neither; cast them in the job
+    with ``ApplyMapping`` or ``resolveChoice``)."""
+    kind = infer_text_type(value)
+    if kind == "int":
+        return "bigint"
+    return "string" if kind in ("date", "timestamp") else kind
+
+
 def infer_json_type(value: Any) -> str:
     """The Spark type of a decoded JSON value."""
     if value is None:
@@ -66,8 +76,7 @@ def infer_json_type(value: Any) -> str:
     if isinstance(value, float):
         return "double"
     if isinstance(value, str):
-        kind = infer_text_type(value)
-        return kind if kind in ("date", "timestamp") else "string"
+        return "string"  # as Glue's JSON classifier: dates in JSON text stay strings
     if isinstance(value, list):
         element = widen_all(infer_json_type(v) for v in value)
         return f"array<{'string' if element == NULL else element}>"
