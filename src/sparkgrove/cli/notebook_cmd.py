@@ -42,17 +42,23 @@ def lab(ctx: typer.Context,
 
 
 @app.command("import")
-def import_note(note: Annotated[Path, typer.Argument(help="A .zpln or note.json file.")],
+def import_note(note: Annotated[Path, typer.Argument(
+                    help="A Zeppelin note: .zpln, note.json (or its folder), exported .json.")],
                 output: Annotated[Path | None, typer.Option("-o", "--output",
                                                             help="The .ipynb to write.")] = None,
+                default_interpreter: Annotated[str | None, typer.Option(
+                    help="Interpreter of paragraphs without a %-line (default: the note's "
+                         "defaultInterpreterGroup, else Zeppelin's: spark, i.e. Scala).")] = None,
                 as_json: JsonOpt = False) -> None:
     """Convert a Zeppelin note into a Jupyter notebook."""
     from sparkgrove.notebook.zeppelin import import_note as convert
 
-    target, conversion = convert(note, output)
+    target, conversion = convert(note, output, default_interpreter=default_interpreter)
     if as_json:
         emit_json({"notebook": str(target), "warnings": conversion.warnings,
-                   "parameters": conversion.parameters})
+                   "parameters": conversion.parameters,
+                   "forms": {k: f.to_dict() for k, f in conversion.forms.items()},
+                   "skipped": conversion.skipped})
         return
     console.print(f"Wrote {target} ({len(conversion.notebook['cells'])} cells).")
     for warning in conversion.warnings:
@@ -77,7 +83,10 @@ def run(ctx: typer.Context,
     if as_json:
         emit_json(record.to_dict())
     else:
-        console.print(f"{record.state}: executed copy {record.executed}")
+        console.print(f"{record.state}: {record.cells_run} of {record.code_cells} code cells "
+                      f"ran; executed copy {record.executed}")
+        if record.state == "INCOMPLETE":
+            console.print(f"incomplete: {record.error}", markup=False)
         if record.failed_cell is not None:
             console.print(f"cell {record.failed_cell} failed: {record.error}", markup=False)
             console.print("\n".join(record.traceback[-8:]), markup=False, highlight=False)

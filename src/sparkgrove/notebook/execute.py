@@ -2,7 +2,9 @@
 
 Parameters go into a cell inserted after the one tagged ``parameters``. The executed copy and a
 ``run.json`` record are saved in ``<workspace>/notebooks/runs/<run>/``. A failing cell fails
-the run; the record names the cell and keeps its traceback.
+the run; the record names the cell and keeps its traceback. Only a run that executed every code
+cell, and skipped no paragraph of a converted Zeppelin note, is ``SUCCEEDED``; one that ran no
+code, or skipped paragraphs (Scala, ``%jdbc``, ...), is ``INCOMPLETE`` and says which.
 """
 
 from __future__ import annotations
@@ -38,6 +40,9 @@ class NotebookRun:
     failed_cell: int | None = None
     error: str = ""
     traceback: list[str] = field(default_factory=list)
+    code_cells: int = 0
+    cells_run: int = 0
+    skipped: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
@@ -57,6 +62,23 @@ def parse_parameters(items: list[str]) -> dict[str, Any]:
         except json.JSONDecodeError:
             values[key] = raw
     return values
+
+
+def check_forms(notebook: Any, parameters: Mapping[str, Any]) -> None:
+    """Refuse a value outside the options of a select or checkbox form (Zeppelin notes)."""
+    forms = notebook.metadata.get("sparkgrove", {}).get("forms", {})
+    for name, value in parameters.items():
+        form = forms.get(name)
+        if not form or form.get("type") not in ("select", "checkbox") or not form.get("options"):
+            continue
+        options = [str(o) for o in form["options"]]
+        chosen = ([v.strip() for v in str(value).split(form.get("delimiter") or ",")]
+                  if form["type"] == "checkbox" else [str(value)])
+        outside = [c for c in chosen if c not in options]
+        if outside:
+            raise ConfigError(f"The parameter {name} is a {form['type']} form of the note; "
+                              f"{', '.join(map(repr, outside))} is not one of its options: "
+                              f"{', '.join(options)}.")
 
 
 def inject_parameters(notebook: Any, parameters: Mapping[str, Any]) -> None:
@@ -108,6 +130,7 @@ def run_notebook(settings: Settings, path: str | Path, parameters: Mapping[str, 
     if not source.is_file():
         raise NotFoundError(f"The notebook {source} does not exist.")
     notebook = nbformat.read(str(source), as_version=4)
+    check_forms(notebook, parameters)
     inject_parameters(notebook, parameters)
     install_kernel()
     started = dt.datetime.now(dt.UTC)
@@ -131,8 +154,23 @@ def run_notebook(settings: Settings, path: str | Path, parameters: Mapping[str, 
                         error = f"{output['ename']}: {output['evalue']}"
                         trace = [ANSI.sub("", line) for line in output.get("traceback", [])]
     nbformat.write(notebook, str(executed))
+    setup = {"zeppelin-setup", "parameters", "injected-parameters"}
+    code = [c for c in notebook.cells if c.cell_type == "code"
+            and not setup & set(c.metadata.get("tags", []))]
+    ran = sum(1 for c in code if c.get("execution_count") is not None)
+    skipped = [_describe(c) for c in notebook.cells
+               if c.cell_type == "raw" and "zeppelin-skipped" in c.metadata.get("tags", [])]
+    if state == "SUCCEEDED" and (not code or skipped):
+        state = "INCOMPLETE"
+        error = ("no code cell ran" if not code else
+                 f"{len(skipped)} paragraph(s) were not run: {', '.join(skipped)}")
     record = NotebookRun(str(source), str(executed), state, dict(parameters),
                          started.isoformat(), dt.datetime.now(dt.UTC).isoformat(), failed,
-                         error, trace)
+                         error, trace, len(code), ran, skipped)
     (folder / "run.json").write_text(json.dumps(record.to_dict(), indent=2, default=str))
     return record
+
+
+def _describe(cell: Any) -> str:
+    info = cell.metadata.get("zeppelin", {})
+    return f"paragraph {info.get('paragraph', '?')} (%{info.get('interpreter', '?')})"

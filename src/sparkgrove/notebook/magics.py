@@ -2,8 +2,12 @@
 
 Loaded as an IPython extension (``%load_ext sparkgrove.notebook.magics``, done by the kernel).
 
-* ``%%sql [--chart bar|line|pie|scatter --x COL --y COL] [--limit N]``: Spark SQL on catalog
-  tables; the result is shown as a table, and as a chart with ``--chart``.
+* ``%%sql [--chart bar|line|pie|scatter|area --x COL --y COL [--aggr sum|count|avg|min|max]]
+  [--limit N]``: Spark SQL on catalog tables; the result is shown as a table, and as a chart
+  with ``--chart`` (values of rows sharing an x aggregated as Zeppelin's charts do).
+* ``%zeppelin``: Zeppelin's names (``z``, ``sc``, ``sqlContext``, ``sqlc``) and display system,
+  for notebooks converted from Zeppelin notes.
+* ``%%spark_conf``: Zeppelin's ``%spark.conf`` paragraph (``key value`` lines).
 * ``%tables [DATABASE]``: the catalog's tables.
 * ``%train ...`` and ``%predict ...``: the CLI's ``train`` and ``predict``, same options.
 """
@@ -19,7 +23,8 @@ from typing import Any
 
 from sparkgrove.spark import register_tables
 
-CHARTS = ("bar", "line", "pie", "scatter")
+CHARTS = ("bar", "line", "pie", "scatter", "area")
+AGGREGATIONS = {"sum": "sum", "count": "count", "avg": "mean", "min": "min", "max": "max"}
 DEFAULT_LIMIT = 1000
 
 
@@ -28,14 +33,16 @@ def _sql_parser() -> argparse.ArgumentParser:
     parser.add_argument("--chart", choices=CHARTS)
     parser.add_argument("--x")
     parser.add_argument("--y")
+    parser.add_argument("--aggr", choices=tuple(AGGREGATIONS))
     parser.add_argument("--limit", type=int, default=DEFAULT_LIMIT)
     parser.add_argument("--format", action="store_true",
                         help="substitute {name} with notebook variables (Zeppelin forms)")
     return parser
 
 
-def draw_chart(frame: Any, kind: str, x: str | None, y: str | None) -> Any:
-    """A matplotlib figure of ``frame`` (pandas)."""
+def draw_chart(frame: Any, kind: str, x: str | None, y: str | None,
+               aggr: str | None = None) -> Any:
+    """A matplotlib figure of ``frame`` (pandas); with ``aggr``, ``y`` aggregated by ``x``."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -50,8 +57,13 @@ def draw_chart(frame: Any, kind: str, x: str | None, y: str | None) -> Any:
         if name not in columns:
             raise ConfigError(f"--x/--y name {name!r}, which is not a result column; columns: "
                               f"{', '.join(columns)}.")
+    if aggr is not None:
+        frame = frame.groupby(x, sort=True, as_index=False)[y].agg(AGGREGATIONS[aggr])
     figure, axes = plt.subplots(figsize=(7, 4))
-    if kind == "bar":
+    if kind == "area":
+        axes.fill_between(range(len(frame)), frame[y].astype(float))
+        axes.set_xticks(range(len(frame)), frame[x].astype(str))
+    elif kind == "bar":
         axes.bar(frame[x].astype(str), frame[y])
     elif kind == "line":
         axes.plot(frame[x], frame[y], marker="o")
@@ -117,9 +129,36 @@ def load_ipython_extension(ipython: Any) -> None:
         frame = spark.sql(cell).limit(options.limit).toPandas()
         if options.chart:
             png = io.BytesIO()
-            draw_chart(frame, options.chart, options.x, options.y).savefig(png, format="png")
+            draw_chart(frame, options.chart, options.x, options.y, options.aggr).savefig(
+                png, format="png")
             display(Image(data=png.getvalue(), format="png"))
         return frame
+
+    @register_line_magic
+    def zeppelin(line: str) -> None:
+        from sparkgrove.notebook.zcontext import DisplaySystem, ZeppelinContext
+
+        if "z" in ipython.user_ns and isinstance(ipython.user_ns["z"], ZeppelinContext):
+            return
+        z = ZeppelinContext(ipython.user_ns)
+        names: dict[str, Any] = {"z": z, "sqlc": spark, "sqlContext": spark}
+        if hasattr(spark, "sparkContext") and not _is_connect(spark):
+            from pyspark.sql import SQLContext
+
+            names["sc"] = spark.sparkContext
+            names["sqlContext"] = names["sqlc"] = SQLContext(spark.sparkContext, spark)
+        ipython.push(names)
+        shown = DisplaySystem(z)
+        ipython.events.register("pre_run_cell", shown.before)
+        ipython.events.register("post_run_cell", shown.after)
+
+    @register_cell_magic
+    def spark_conf(line: str, cell: str) -> None:
+        applied, fixed = apply_spark_conf(spark, cell)
+        for key in applied:
+            print(f"set {key}")
+        for key, why in fixed:
+            print(f"not set {key}: {why}")
 
     @register_line_magic
     def tables(line: str) -> Any:
@@ -142,4 +181,44 @@ def load_ipython_extension(ipython: Any) -> None:
     def predict(line: str) -> Any:
         return _run_cli(["predict", *shlex.split(line)])
 
-    del sql, tables, train, predict
+    del sql, tables, train, predict, zeppelin, spark_conf
+
+
+def _is_connect(spark: Any) -> bool:
+    return type(spark).__module__.startswith("pyspark.sql.connect")
+
+
+def parse_conf(text: str) -> list[tuple[str, str]]:
+    """``key value`` lines of a Zeppelin ``%spark.conf`` paragraph (``#`` starts a comment)."""
+    pairs: list[tuple[str, str]] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        key, _, value = stripped.partition(" ") if " " in stripped else stripped.partition("\t")
+        if not value.strip():
+            from sparkgrove.errors import ConfigError
+
+            raise ConfigError(f"%spark.conf line {number}: {stripped!r} is not 'key value'.")
+        pairs.append((key.strip(), value.strip()))
+    return pairs
+
+
+def apply_spark_conf(spark: Any, text: str) -> tuple[list[str], list[tuple[str, str]]]:
+    """Set each property the running session can take; list the ones fixed at start-up (as
+    Zeppelin applies ``%spark.conf`` before the interpreter starts, they belong in the
+    cluster's ``spark-defaults`` here)."""
+    applied: list[str] = []
+    fixed: list[tuple[str, str]] = []
+    for key, value in parse_conf(text):
+        try:
+            spark.conf.set(key, value)
+        except Exception:  # Spark refuses static and core settings on a running session
+            if spark.conf.get(key, None) == value:
+                applied.append(key)
+                continue
+            fixed.append((key, "fixed when the session starts; set it in the cluster spec's "
+                               "spark-defaults (or sparkgrove.toml [spark])"))
+            continue
+        applied.append(key)
+    return applied, fixed
