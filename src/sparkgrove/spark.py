@@ -71,7 +71,7 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
     merged = {**DEFAULT_SPARK_CONF,
               "spark.sql.warehouse.dir": str(settings.workspace / "spark-warehouse"),
               "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
-              **dict(settings.spark_conf), **cluster_conf, **dict(conf or {})}
+              **cluster_conf, **dict(settings.spark_conf), **dict(conf or {})}
     for key, value in merged.items():
         builder = builder.config(key, value)
     if master.startswith("spark://"):

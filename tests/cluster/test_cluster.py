@@ -20,7 +20,7 @@ import pytest
 
 from sparkgrove.cluster import daemons
 from sparkgrove.cluster.manager import ClusterManager
-from sparkgrove.cluster.spec import build_spec
+from sparkgrove.cluster.spec import build_spec, load_spec
 from sparkgrove.cluster.steps import StepStore
 from sparkgrove.errors import AlreadyExistsError
 from sparkgrove.settings import Settings, load_settings
@@ -52,10 +52,23 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return settings
 
 
+# EMR's configurations as AWS's release guide writes them (JSON, nested spark-env export).
+EMR_CONFIGURATIONS = [
+    {"Classification": "spark-defaults",
+     "Properties": {"spark.task.maxFailures": "5", "spark.sparkgrove.marker": "from-emr-json"}},
+    {"Classification": "spark-env", "Properties": {},
+     "Configurations": [{"Classification": "export",
+                         "Properties": {"SPARKGROVE_TEST_MARK": "exported"}}]},
+]
+
+
 @pytest.fixture(scope="module")
-def manager(settings: Settings) -> Iterator[ClusterManager]:
+def manager(settings: Settings, tmp_path_factory: pytest.TempPathFactory
+            ) -> Iterator[ClusterManager]:
     manager = ClusterManager(settings, open_database(settings.catalog_url))
-    manager.up(build_spec(SPEC))
+    emr = tmp_path_factory.mktemp("emr") / "configurations.json"
+    emr.write_text(json.dumps(EMR_CONFIGURATIONS, indent=2))
+    manager.up(load_spec(emr, **SPEC))
     yield manager
     if manager.get("tc").state == "RUNNING":
         manager.down("tc")
@@ -112,7 +125,11 @@ def test_a_notebook_step_runs_its_spark_work_on_the_workers(manager: ClusterMana
     path = tmp_path / "report.ipynb"
     nbformat.write(v4.new_notebook(cells=[
         v4.new_code_cell("rows = 1000", metadata={"tags": ["parameters"]}),
-        v4.new_code_cell("print('MASTER', spark.sparkContext.master)\n"
+        v4.new_code_cell("import os\n"
+                         "print('MASTER', spark.sparkContext.master)\n"
+                         "print('DEFAULTS', spark.conf.get('spark.sparkgrove.marker'), "
+                         "spark.conf.get('spark.task.maxFailures'), "
+                         "os.environ.get('SPARKGROVE_TEST_MARK'))\n"
                          "print('COUNT', spark.range(rows).repartition(4).count())\n"
                          "print('EXECUTORS', spark.sparkContext._jsc.sc()"
                          ".getExecutorMemoryStatus().size() - 1)")]), str(path))
@@ -126,6 +143,7 @@ def test_a_notebook_step_runs_its_spark_work_on_the_workers(manager: ClusterMana
     text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
     assert f"MASTER {manager.get('tc').master_url}" in text
     assert "COUNT 5000" in text
+    assert "DEFAULTS from-emr-json 5 exported" in text, "spark-defaults reach notebook drivers"
     assert "EXECUTORS 2" in text
 
 
@@ -141,6 +159,7 @@ glue = GlueContext(SparkContext.getOrCreate())
 job = Job(glue)
 job.init(args["JOB_NAME"], args)
 print("MASTER", glue.sparkContext.master)
+print("DEFAULTS", glue.spark_session.conf.get("spark.sparkgrove.marker"))
 events = glue.create_dynamic_frame.from_catalog(database="cl", table_name="events")
 events = ApplyMapping.apply(frame=events, mappings=[("x1", "double", "x1", "double"),
                                                     ("label", "string", "label", "string")])
@@ -166,9 +185,47 @@ def test_a_glue_script_runs_as_a_step_on_the_cluster(manager: ClusterManager,
     done = _wait_step(manager, step.id)
     assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
     assert f"MASTER {manager.get('tc').master_url}" in Path(done.log_path).read_text()
+    assert "DEFAULTS from-emr-json" in Path(done.log_path).read_text()
     [run] = list_runs(Workspace(settings), "on_cluster")
     assert run.state == "SUCCEEDED" and run.rows_written == 2000
     assert Workspace(settings).catalog.table("lake.events_x1").format == "parquet"
+
+
+STEP_SCRIPT = """
+import sys
+from pyspark.sql import SparkSession
+spark = SparkSession.builder.getOrCreate()
+print("MARKER", spark.conf.get("spark.sparkgrove.marker"),
+      spark.sparkContext.getConf().get("spark.executor.memory"),
+      spark.conf.get("spark.task.maxFailures"), "ARGS", sys.argv[1:])
+"""
+
+
+def test_emr_steps_json_runs_with_its_spark_submit_options(manager: ClusterManager,
+                                                           settings: Settings,
+                                                           tmp_path: Path) -> None:
+    script = settings.workspace / "s3" / "lake-jobs" / "conf_check.py"
+    script.parent.mkdir(parents=True, exist_ok=True)
+    script.write_text(STEP_SCRIPT)
+    steps_json = tmp_path / "steps.json"
+    steps_json.write_text(json.dumps([{
+        "Type": "Spark", "Name": "conf check", "ActionOnFailure": "CONTINUE",
+        "Args": ["--deploy-mode", "cluster", "--executor-memory", "600m",
+                 "--conf", "spark.sparkgrove.marker=from-step",
+                 "s3://lake-jobs/conf_check.py", "s3://lake-jobs/input", "10"]}]))
+    cli = [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(settings.workspace),
+           "step", "add", "tc"]
+    done = subprocess.run([*cli, "--emr-steps", str(steps_json), "--wait", "--json"],
+                          capture_output=True, text=True, timeout=240, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    [step] = json.loads(done.stdout)
+    assert step["state"] == "COMPLETED", Path(step["log_path"]).read_text()[-3000:]
+    log = Path(step["log_path"]).read_text()
+    # The step's options win over the cluster's spark-defaults; the others still apply.
+    assert "MARKER from-step 600m 5 ARGS ['s3://lake-jobs/input', '10']" in log
+    too_big = subprocess.run([*cli, str(script), "--spark-arg", "--executor-memory=3g"],
+                             capture_output=True, text=True, timeout=60, check=False)
+    assert too_big.returncode == 2 and "more than a worker" in too_big.stderr
 
 
 def test_losing_a_worker_mid_step_still_gives_the_same_model(
@@ -301,8 +358,9 @@ def test_connect_server_with_token_and_a_notebook_over_it(settings: Settings,
     from sparkgrove.notebook.execute import run_notebook
 
     manager = ClusterManager(settings, open_database(settings.catalog_url))
-    manager.up(build_spec({"name": "sc", "workers": 2, "cores": 1, "memory": "1g"}),
-               connect=True)
+    manager.up(build_spec({"name": "sc", "workers": 2, "cores": 1, "memory": "1g",
+                           "configurations": [{"Classification": "spark-defaults", "Properties": {
+                               "spark.sparkgrove.marker": "over-connect"}}]}), connect=True)
     try:
         url = manager.connect_url("sc")
         assert url is not None and url.startswith("sc://localhost:")
@@ -319,11 +377,13 @@ def test_connect_server_with_token_and_a_notebook_over_it(settings: Settings,
         path = tmp_path / "over_connect.ipynb"
         nbformat.write(v4.new_notebook(cells=[v4.new_code_cell(
             "%%sql\nSELECT label, count(*) AS n FROM cl.events GROUP BY label ORDER BY label"),
-            v4.new_code_cell("print(type(spark).__module__)")]), str(path))
+            v4.new_code_cell("print(type(spark).__module__, "
+                             "spark.conf.get('spark.sparkgrove.marker'))")]), str(path))
         record = run_notebook(settings.with_overrides(cluster="sc"), path, {})
         assert record.state == "SUCCEEDED", record.error + "\n".join(record.traceback)
         executed = nbformat.read(record.executed, as_version=4)
         assert "yes" in executed.cells[0].outputs[0]["data"]["text/plain"]
         assert "connect" in executed.cells[1].outputs[0]["text"]
+        assert "over-connect" in executed.cells[1].outputs[0]["text"]
     finally:
         manager.down("sc")

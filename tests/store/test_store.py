@@ -11,10 +11,35 @@ from sparkgrove.store.entities import ColumnSpec
 def test_migrations_run_once_and_are_recorded(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
     db = open_database(url)
-    assert db.schema_version() == 3
+    assert db.schema_version() == 4
     assert {"tables", "table_versions", "partitions", "model_versions"} <= set(db.table_names())
     assert db.migrate() == []
     assert open_database(url).migrate() == []
+
+
+def test_a_workspace_from_before_step_options_gains_the_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    from sparkgrove.store.db import MIGRATIONS
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    db = open_database(url)
+    with sqlite3.connect(tmp_path / "old.db") as conn:  # as migration 2 made it, back then
+        conn.execute("DROP TABLE steps")
+        conn.execute("CREATE TABLE steps (id INTEGER PRIMARY KEY, cluster VARCHAR(128) NOT NULL,"
+                     " name VARCHAR(200) NOT NULL, kind VARCHAR(32) NOT NULL, target TEXT NOT "
+                     "NULL, args JSON NOT NULL, action_on_failure VARCHAR(32) NOT NULL, state "
+                     "VARCHAR(32) NOT NULL, exit_code INTEGER, pid INTEGER, log_path TEXT NOT "
+                     "NULL, message TEXT NOT NULL, created_at DATETIME NOT NULL, started_at "
+                     "DATETIME, ended_at DATETIME)")
+        conn.execute("INSERT INTO steps VALUES (1, 'c', 's', 'pyspark', '/x.py', '[]', "
+                     "'CONTINUE', 'COMPLETED', 0, NULL, '', '', '2024-01-01', NULL, NULL)")
+        conn.execute("DELETE FROM schema_migrations WHERE version = 4")
+    db.engine.dispose()
+    assert open_database(url).schema_version() == len(MIGRATIONS)
+    from sparkgrove.cluster.steps import StepStore
+
+    assert StepStore(open_database(url)).get(1).spark_args == []
 
 
 def test_changed_columns_make_a_new_version_and_old_ones_stay_readable(tmp_path: Path) -> None:

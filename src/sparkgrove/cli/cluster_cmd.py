@@ -31,7 +31,8 @@ def _manager(ctx: typer.Context) -> ClusterManager:
 
 @app.command()
 def up(ctx: typer.Context,
-       spec_file: Annotated[Path | None, typer.Option("--spec", help="TOML cluster spec.")] = None,
+       spec_file: Annotated[Path | None, typer.Option(
+           "--spec", help="Cluster spec: TOML, or EMR's configurations JSON.")] = None,
        name: Annotated[str | None, typer.Option(help="Cluster name (default 'default').")] = None,
        workers: Annotated[int | None, typer.Option(help="Number of workers.")] = None,
        cores: Annotated[int | None, typer.Option(help="Cores per worker.")] = None,
@@ -126,30 +127,71 @@ def _steps(ctx: typer.Context) -> tuple[ClusterManager, StepStore]:
 @step_app.command("add", context_settings={"allow_extra_args": True,
                                            "ignore_unknown_options": True})
 def step_add(ctx: typer.Context, cluster: NameArg,
-             script: Annotated[str, typer.Argument(
-                 help="A PySpark script (*.py), a notebook (*.ipynb), or crawl, train or "
-                      "predict.")],
+             script: Annotated[str | None, typer.Argument(
+                 help="A PySpark script (*.py, s3:// too), a notebook (*.ipynb), or crawl, "
+                      "train or predict.")] = None,
              name: Annotated[str | None, typer.Option(help="Step name.")] = None,
              action_on_failure: Annotated[str, typer.Option(
                  help="CONTINUE, CANCEL_AND_WAIT or TERMINATE_CLUSTER.")] = "CONTINUE",
+             spark_arg: Annotated[list[str] | None, typer.Option(
+                 "--spark-arg", help="A spark-submit option for the step, e.g. "
+                                     "--spark-arg --executor-memory=512m (repeat).")] = None,
+             emr_steps: Annotated[Path | None, typer.Option(
+                 "--emr-steps", help="EMR's steps JSON (aws emr add-steps --steps file://...): "
+                                     "Spark steps are queued in order.")] = None,
              wait: Annotated[bool, typer.Option(help="Wait for the step to end.")] = False,
              as_json: JsonOpt = False) -> None:
     """Queue a step; extra arguments go to the script or command."""
+    import json
+
+    from sparkgrove.cluster.emr_steps import (
+        StepRequest,
+        check_fits,
+        local_target,
+        parse_steps,
+        split_submit_args,
+    )
+
     manager, steps = _steps(ctx)
     info = manager.get(cluster)
     if info.state != "RUNNING":
         raise ConfigError(f"Cluster {cluster} is {info.state}; bring it up first.")
-    step = steps.add(cluster, script, list(ctx.args), name=name,
-                     action_on_failure=action_on_failure,
-                     log_dir=manager.folder(cluster) / "steps")
+    if (script is None) == (emr_steps is None):
+        raise ConfigError("Give a script (or crawl/train/predict) or --emr-steps FILE, not "
+                          "both and not neither.")
+    if emr_steps is not None:
+        try:
+            data = json.loads(emr_steps.read_text(encoding="utf-8-sig"))
+        except OSError as exc:
+            raise ConfigError(f"Cannot read {emr_steps}: {exc.strerror}.") from exc
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{emr_steps} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                              f"column {exc.colno}.") from exc
+        requests = parse_steps(data, manager.settings, source=str(emr_steps))
+    else:
+        assert script is not None
+        options, _, notes = split_submit_args([*(spark_arg or []), "app"])
+        requests = [StepRequest(name, local_target(script, manager.settings), list(ctx.args),
+                                options, action_on_failure, notes)]
+    for request in requests:  # check them all before queueing any
+        check_fits(request.spark_args, info.spec)
+    queued = [steps.add(cluster, r.target, r.args, name=r.name,
+                        action_on_failure=r.action_on_failure, spark_args=r.spark_args,
+                        log_dir=manager.folder(cluster) / "steps") for r in requests]
     if wait:
-        while step.state not in FINAL_STATES:
-            time.sleep(1.0)
-            step = steps.get(step.id)
+        for i, step in enumerate(queued):
+            while step.state not in FINAL_STATES:
+                time.sleep(1.0)
+                step = steps.get(step.id)
+            queued[i] = step
     if as_json:
-        emit_json(step.to_dict())
+        found = [s.to_dict() for s in queued]
+        emit_json(found[0] if emr_steps is None else found)
         return
-    console.print(f"Step {step.id} ({step.name}) is {step.state}; logs: {step.log_path}")
+    for request, step in zip(requests, queued, strict=True):
+        console.print(f"Step {step.id} ({step.name}) is {step.state}; logs: {step.log_path}")
+        for note in request.notes:
+            console.print(f"  note: {note}", markup=False)
 
 
 @step_app.command("list")

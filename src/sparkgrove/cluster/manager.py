@@ -172,6 +172,9 @@ class ClusterManager:
                  "spark.master.rest.enabled": "false", **spec.spark_defaults}
         self._write_private(folder / "daemon.conf",
                             "".join(f"{k} {v}\n" for k, v in props.items()))
+        if spec.metrics:  # EMR's spark-metrics classification: the daemons' metrics.properties
+            (folder / "conf" / "metrics.properties").write_text(
+                "".join(f"{k}={v}\n" for k, v in spec.metrics.items()))
         # Drivers read the secret from this file, never from their command line.
         self._write_private(folder / "client.conf",
                             f"spark.authenticate true\nspark.authenticate.secret {secret}\n")
@@ -236,18 +239,20 @@ class ClusterManager:
         self._write_private(folder / "connect-token", token + "\n")
         port = daemons.free_port()
         cores = max(1, spec.workers * spec.cores // 2)
-        memory = min(parse_memory_mb(spec.memory), 1024)
+        memory = spec.spark_defaults.get("spark.executor.memory",
+                                         f"{min(parse_memory_mb(spec.memory), 1024)}m")
+        defaults = [arg for k, v in spec.spark_defaults.items() for arg in ("--conf", f"{k}={v}")]
         log = folder / "logs" / "connect.log"
         pid = daemons.start_process(
             [str(daemons.spark_home() / "bin" / "spark-submit"), "--class", CONNECT_CLASS,
              "--name", f"spark-connect-{spec.name}", "--master", master_url,
-             "--properties-file", str(folder / "client.conf"),
+             "--properties-file", str(folder / "client.conf"), *defaults,
              "--conf", f"spark.connect.grpc.binding.address={daemons.LOOPBACK}",
              "--conf", f"spark.connect.grpc.binding.port={port}",
              "--conf", f"spark.driver.host={daemons.LOOPBACK}",
              "--conf", f"spark.driver.bindAddress={daemons.LOOPBACK}",
              "--conf", "spark.ui.enabled=false", "--conf", f"spark.cores.max={cores}",
-             "--conf", f"spark.executor.memory={memory}m", "spark-internal"],
+             "--conf", f"spark.executor.memory={memory}", "spark-internal"],
             log, {**env, "SPARK_CONNECT_AUTHENTICATE_TOKEN": token})
         proc = {"role": "connect", "pid": pid, "marker": CONNECT_CLASS, "ports": [port],
                 "log": str(log)}
@@ -355,8 +360,9 @@ class ClusterManager:
             raise EnvironmentProblem(f"Cluster {name!r} is not running (state {info.state}); "
                                      f"`sparkgrove cluster up --name {name}` first.")
         memory = min(info.spec.memory_bytes, 1 * 2**30) // 2**20
-        conf = {"spark.authenticate": "true", "spark.executor.memory": f"{memory}m",
-                "spark.driver.host": daemons.LOOPBACK,
+        # The cluster's spark-defaults reach every driver, as spark-defaults.conf does on EMR.
+        conf = {"spark.executor.memory": f"{memory}m", **info.spec.spark_defaults,
+                "spark.authenticate": "true", "spark.driver.host": daemons.LOOPBACK,
                 "spark.driver.bindAddress": daemons.LOOPBACK}
         path = self.folder(name) / "client.conf"
         if not path.exists():

@@ -52,6 +52,7 @@ def submit_command(manager: ClusterManager, step: Step) -> tuple[list[str], dict
             "--name", f"step-{step.id}-{step.name}", "--properties-file", str(properties)]
     for key, value in {**conf, "spark.ui.enabled": "false"}.items():
         argv += ["--conf", f"{key}={value}"]
+    argv += step.spark_args  # the step's own options win over the cluster's defaults
     if step.kind == "pyspark" and step.target.endswith(".py") and _is_glue_script(step.target):
         # A Glue-style script runs through `sparkgrove etl run`, so it gets a run record,
         # staged writes and bookmarks, with this workspace and this cluster.

@@ -17,10 +17,15 @@ A spec file is TOML::
     [[configurations]]
     classification = "spark-env"
     properties = { SPARK_WORKER_OPTS = "-Dspark.worker.cleanup.enabled=true" }
+
+or a JSON file: EMR's configurations list as AWS documents it (``[{"Classification":
+"spark-defaults", "Properties": {...}}, ...]``, the other fields then come from flags), or an
+object with the fields above. Configurations are read by :mod:`sparkgrove.cluster.emr_config`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import tomllib
@@ -28,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sparkgrove.cluster.emr_config import maximized_defaults, parse_configurations
 from sparkgrove.errors import ConfigError
 from sparkgrove.names import check_name
 
-CLASSIFICATIONS = ("spark-defaults", "spark-env")
 ALLOWED_KEYS = ("name", "workers", "cores", "memory", "idle_timeout", "bootstrap",
                 "configurations")
 DEFAULT_WORKERS = 2
@@ -55,6 +60,7 @@ class ClusterSpec:
     bootstrap: tuple[str, ...] = ()
     spark_defaults: dict[str, str] = field(default_factory=dict)
     spark_env: dict[str, str] = field(default_factory=dict)
+    metrics: dict[str, str] = field(default_factory=dict)
 
     @property
     def memory_bytes(self) -> int:
@@ -66,7 +72,7 @@ class ClusterSpec:
         return {"name": self.name, "workers": self.workers, "cores": self.cores,
                 "memory": self.memory, "idle_timeout": self.idle_timeout,
                 "bootstrap": list(self.bootstrap), "spark_defaults": self.spark_defaults,
-                "spark_env": self.spark_env}
+                "spark_env": self.spark_env, "metrics": self.metrics}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClusterSpec:
@@ -75,7 +81,7 @@ class ClusterSpec:
                    memory=data["memory"], idle_timeout=data["idle_timeout"],
                    bootstrap=tuple(data["bootstrap"]),
                    spark_defaults=dict(data["spark_defaults"]),
-                   spark_env=dict(data["spark_env"]))
+                   spark_env=dict(data["spark_env"]), metrics=dict(data.get("metrics", {})))
 
 
 def parse_memory(text: str, where: str) -> int:
@@ -133,42 +139,70 @@ def build_spec(data: dict[str, Any], *, source: str = "the cluster spec") -> Clu
     bootstrap = data.get("bootstrap", [])
     if not isinstance(bootstrap, list) or not all(isinstance(c, str) for c in bootstrap):
         raise ConfigError(f"{source}: 'bootstrap' must be a list of shell command strings.")
-    defaults: dict[str, str] = {}
-    env: dict[str, str] = {}
-    configurations = data.get("configurations", [])
-    if not isinstance(configurations, list):
-        raise ConfigError(f"{source}: 'configurations' must be a list of tables.")
-    for i, item in enumerate(configurations):
-        where = f"configurations[{i}]"
-        if not isinstance(item, dict) or set(item) - {"classification", "properties"}:
-            raise ConfigError(f"{source}: {where} must hold only 'classification' and "
-                              "'properties'.")
-        classification = item.get("classification")
-        if classification not in CLASSIFICATIONS:
-            raise ConfigError(f"{source}: {where}.classification must be one of "
-                              f"{', '.join(CLASSIFICATIONS)}; got {classification!r}.")
-        properties = item.get("properties", {})
-        if not isinstance(properties, dict):
-            raise ConfigError(f"{source}: {where}.properties must be a table.")
-        target = defaults if classification == "spark-defaults" else env
-        target.update({str(k): str(v) for k, v in properties.items()})
-    for key in defaults:
-        if key.startswith("spark.authenticate") or key == "spark.master.rest.enabled":
-            raise ConfigError(f"{source}: {key} is managed by sparkgrove (authentication is "
-                              "always on and the REST submission server always off).")
+    read = parse_configurations(data.get("configurations", []), source=source)
+    defaults = dict(read.spark_defaults)
+    if read.maximize_resource_allocation:
+        defaults = {**maximized_defaults(workers, cores, per_worker // 2**20), **defaults}
+    _check_executor_fits(defaults, cores, per_worker, memory, source)
     return ClusterSpec(name=name, workers=workers, cores=cores, memory=memory,
                        idle_timeout=parse_duration(data.get("idle_timeout", 0), "idle_timeout"),
-                       bootstrap=tuple(bootstrap), spark_defaults=defaults, spark_env=env)
+                       bootstrap=tuple(bootstrap), spark_defaults=defaults,
+                       spark_env=dict(read.spark_env), metrics=dict(read.metrics))
+
+
+def _check_executor_fits(defaults: dict[str, str], cores: int, per_worker: int, memory: str,
+                         source: str) -> None:
+    """Refuse executors no worker can hold: Spark would wait for them forever."""
+    if "spark.executor.memory" in defaults:
+        wanted = parse_memory(defaults["spark.executor.memory"], "spark.executor.memory")
+        if wanted > per_worker:
+            raise ConfigError(
+                f"{source}: spark.executor.memory {defaults['spark.executor.memory']} is more "
+                f"than a worker holds ({memory}); no executor could start. Lower it or raise "
+                "'memory'.")
+    if "spark.executor.cores" in defaults:
+        text = defaults["spark.executor.cores"]
+        if not text.isdigit() or int(text) < 1:
+            raise ConfigError(f"{source}: spark.executor.cores must be a whole number >= 1; "
+                              f"got {text!r}.")
+        if int(text) > cores:
+            raise ConfigError(f"{source}: spark.executor.cores {text} is more than a worker has "
+                              f"({cores}); no executor could start. Lower it or raise 'cores'.")
 
 
 def load_spec(path: str | Path, **overrides: Any) -> ClusterSpec:
-    """Read and validate a TOML spec file; ``overrides`` (flags) win over the file."""
+    """Read and validate a spec file (TOML, or JSON as EMR writes configurations);
+    ``overrides`` (flags) win over the file."""
     source = Path(path)
     try:
-        data = tomllib.loads(source.read_text(encoding="utf-8"))
+        text = source.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ConfigError(f"Cannot read the cluster spec {source}: {exc.strerror}.") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{source} is not valid TOML: {exc}.") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"The cluster spec {source} is not UTF-8 text.") from exc
+    data: Any
+    if source.suffix.lower() == ".json" or text.lstrip().startswith(("[", "{")):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConfigError(f"{source} is not valid JSON: {exc.msg} at line {exc.lineno}, "
+                              f"column {exc.colno}.") from exc
+        if isinstance(data, dict) and ("Classification" in data or "classification" in data):
+            raise ConfigError(f"{source} holds one configuration object; EMR's configurations "
+                              "must be a list: wrap it in [ ].")
+        if isinstance(data, list):  # EMR's --configurations file: the list alone
+            data = {"configurations": data}
+        elif isinstance(data, dict) and "Configurations" in data and "configurations" not in data:
+            data = {**{k: v for k, v in data.items() if k != "Configurations"},
+                    "configurations": data["Configurations"]}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{source}: a JSON spec is a list of EMR configurations or an "
+                              "object with the spec's fields.")
+        data.setdefault("name", "default")
+    else:
+        try:
+            data = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source} is not valid TOML: {exc}.") from exc
     data.update({k: v for k, v in overrides.items() if v is not None})
     return build_spec(data, source=str(source))

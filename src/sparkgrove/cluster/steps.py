@@ -36,6 +36,7 @@ class Step:
     kind: str
     target: str
     args: list[str]
+    spark_args: list[str]
     action_on_failure: str
     state: str
     exit_code: int | None
@@ -52,7 +53,7 @@ class Step:
             return value.isoformat() if value else None
 
         return {"id": self.id, "cluster": self.cluster, "name": self.name, "kind": self.kind,
-                "target": self.target, "args": self.args,
+                "target": self.target, "args": self.args, "spark_args": self.spark_args,
                 "action_on_failure": self.action_on_failure, "state": self.state,
                 "exit_code": self.exit_code, "pid": self.pid, "log_path": self.log_path,
                 "message": self.message, "created_at": when(self.created_at),
@@ -61,8 +62,8 @@ class Step:
 
 def _step(row: Row[Any]) -> Step:
     return Step(row.id, row.cluster, row.name, row.kind, row.target, list(row.args),
-                row.action_on_failure, row.state, row.exit_code, row.pid, row.log_path,
-                row.message, row.created_at, row.started_at, row.ended_at)
+                list(row.spark_args or []), row.action_on_failure, row.state, row.exit_code,
+                row.pid, row.log_path, row.message, row.created_at, row.started_at, row.ended_at)
 
 
 def step_kind(target: str) -> str:
@@ -88,18 +89,25 @@ class StepStore:
         self.db = database
 
     def add(self, cluster: str, target: str, args: list[str], *, name: str | None,
-            action_on_failure: str, log_dir: Path) -> Step:
-        """Queue a step (PENDING)."""
+            action_on_failure: str, log_dir: Path,
+            spark_args: list[str] | tuple[str, ...] = ()) -> Step:
+        """Queue a step (PENDING); ``spark_args`` are spark-submit options (EMR's Spark step
+        ``Args`` before the script)."""
         if action_on_failure not in ACTIONS:
             raise ConfigError(f"--action-on-failure must be one of {', '.join(ACTIONS)}; got "
                               f"{action_on_failure!r}.")
         kind = step_kind(target)
+        if spark_args and kind == "notebook":
+            raise ConfigError("spark-submit options apply to scripts and sparkgrove commands; a "
+                              "notebook step sets Spark properties with %%spark_conf or the "
+                              "cluster's spark-defaults.")
         if kind in ("pyspark", "notebook"):
             target = str(Path(target).resolve())
         with self.db.begin() as conn:
             new_id = conn.execute(insert(s.steps).values(
                 cluster=cluster, name=name or Path(target).name, kind=kind, target=target,
-                args=list(args), action_on_failure=action_on_failure, state=PENDING,
+                args=list(args), spark_args=list(spark_args),
+                action_on_failure=action_on_failure, state=PENDING,
                 log_path="", message="", created_at=utcnow())).inserted_primary_key[0]  # type: ignore[index]
             log = str(log_dir / f"step-{new_id}.log")
             conn.execute(update(s.steps).where(s.steps.c.id == new_id).values(log_path=log))

@@ -32,11 +32,20 @@ def _etl(conn: Connection) -> None:
     schema.metadata.create_all(conn, tables=[schema.bookmarks, schema.etl_runs])
 
 
+def _step_spark_args(conn: Connection) -> None:
+    # Databases whose steps table was made by migration 2 from today's schema have it already.
+    from sqlalchemy import inspect, text
+
+    if "spark_args" not in {c["name"] for c in inspect(conn).get_columns("steps")}:
+        conn.execute(text("ALTER TABLE steps ADD COLUMN spark_args JSON NOT NULL DEFAULT '[]'"))
+
+
 # Append new migrations; never edit or reorder the ones that shipped.
 MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (1, "initial catalog and registry", _initial),
     (2, "clusters and steps", _clusters),
     (3, "etl bookmarks and runs", _etl),
+    (4, "spark-submit options of steps", _step_spark_args),
 )
 
 

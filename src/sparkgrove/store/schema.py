@@ -115,6 +115,7 @@ steps = Table(
     Column("kind", String(32), nullable=False),
     Column("target", Text, nullable=False),
     Column("args", JSON, nullable=False),
+    Column("spark_args", JSON, nullable=False, server_default="[]"),
     Column("action_on_failure", String(32), nullable=False),
     Column("state", String(32), nullable=False),
     Column("exit_code", Integer, nullable=True),
