@@ -117,7 +117,7 @@ def suggest(name: str, choices: Iterable[str], what: str) -> str:
     """Say which ``choices`` exist, nearest to ``name`` first, for an error message."""
     options = sorted(set(choices))
     if not options:
-        return f"no {what} exists yet"
+        return f"there are no {what} yet"
     near = difflib.get_close_matches(name, options, n=3, cutoff=0.5)
     rest = [o for o in options if o not in near]
     ordered = near + rest

@@ -16,8 +16,8 @@ _MODEL_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
 
 def check_name(name: str, what: str) -> str:
     """Return ``name`` lower-cased if it is a valid database or table name, else raise."""
-    lowered = name.strip().lower()
-    if not _NAME.match(lowered):
+    lowered = name.lower()  # whitespace, a trailing newline included, is never part of a name
+    if not _NAME.fullmatch(lowered):
         raise InvalidNameError(
             f"The {what} name {name!r} is not allowed: use letters, digits, underscores and "
             "hyphens, not starting with a hyphen (at most 255 characters), as AWS Glue does."
@@ -27,7 +27,7 @@ def check_name(name: str, what: str) -> str:
 
 def check_model_name(name: str) -> str:
     """Return ``name`` if it is a valid model name, else raise."""
-    if not _MODEL_NAME.match(name) or ".." in name:
+    if not _MODEL_NAME.fullmatch(name) or ".." in name:
         raise InvalidNameError(
             f"The model name {name!r} is not allowed: use letters, digits, '_', '-' and '.', "
             "starting with a letter, digit or underscore, and no '..'."

@@ -153,6 +153,8 @@ def read_options(table: TableInfo) -> dict[str, str]:
                    "quote": '"', "escape": '"', "mode": "PERMISSIVE"}
         if "nullValue" in props:
             options["nullValue"] = props["nullValue"]
+        if props.get("multiLine") == "true":  # quoted values span lines: read records whole
+            options["multiLine"] = "true"
         return options
     if table.format == "json":
         return {"mode": "PERMISSIVE"}

@@ -93,3 +93,20 @@ def test_local_engine_trains_and_scores_without_java(tmp_path: Path) -> None:
                            "label", "--engine", "spark"], env=env, capture_output=True,
                           text=True, timeout=300, check=False)
     assert done.returncode == 3 and "Java" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_drop_commands_and_problem_paths_printed_as_text(tmp_path: Path) -> None:
+    ws = tmp_path / "ws"
+    folder = tmp_path / "raw"
+    write_csv(folder / "good.csv", ["a"], [[1]])
+    (folder / "[bold]x.parquet").write_bytes(b"not parquet")
+    out = runner.invoke(app, ["--workspace", str(ws), "crawl", str(folder), "-d", "shop"])
+    assert out.exit_code == 0, out.output
+    assert "[bold]x.parquet" in out.stdout.replace("\n", ""), "a file name is text, never markup"
+    dropped = _run(ws, "catalog", "drop", "SHOP.raw", "--json")
+    assert dropped == {"dropped": ["shop.raw"], "data_kept_at": str(folder)}
+    assert (folder / "good.csv").exists()
+    assert _run(ws, "catalog", "drop-database", "shop", "--json") == {
+        "database": "shop", "dropped_tables": []}
+    missing = runner.invoke(app, ["--workspace", str(ws), "catalog", "drop", "shop.raw"])
+    assert "Unknown database 'shop'" in str(missing.exception)

@@ -104,6 +104,10 @@ def test_jupyterlab_listens_on_loopback_and_needs_the_token(settings: Settings,
                                                             tmp_path: Path) -> None:
     from sparkgrove.cluster.daemons import is_loopback, listening_addresses
 
+    stale = settings.workspace / "notebook" / "token"  # left world-readable by someone
+    stale.parent.mkdir(parents=True, exist_ok=True)
+    stale.write_text("old\n")
+    stale.chmod(0o644)
     proc, url, token = start_lab(settings, root=tmp_path)
     try:
         with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=10) as resp:

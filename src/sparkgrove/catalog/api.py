@@ -67,11 +67,20 @@ class Catalog:
         """Create or update a table (used by jobs that write tables)."""
         return self.store.save_table(write)
 
+    def drop_table(self, qualified: str) -> None:
+        """Forget ``db.table`` (its versions, partitions and file records); its data stays."""
+        self.store.drop_table(*split_table_name(qualified))
+
+    def drop_database(self, name: str, *, cascade: bool = False) -> list[str]:
+        """Forget a database (with ``cascade``, its tables too); data stays where it is."""
+        return self.store.drop_database(check_name(name, "database"), cascade=cascade)
+
     def crawl(self, path: str | Path, database: str, *, table: str | None = None,
-              policy: str = "update", progress: ProgressFn | None = None) -> CrawlReport:
+              policy: str = "update", replace: bool = False,
+              progress: ProgressFn | None = None) -> CrawlReport:
         """Crawl ``path`` into ``database``; see :func:`sparkgrove.catalog.crawl_path`."""
         return crawl_path(self.store, path, database, table=table, policy=policy,
-                          rejects_dir=self.settings.rejects, progress=progress)
+                          replace=replace, rejects_dir=self.settings.rejects, progress=progress)
 
     @staticmethod
     def check_columns(table: TableInfo, names: Sequence[str]) -> None:

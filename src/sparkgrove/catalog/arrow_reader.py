@@ -167,7 +167,8 @@ def _read_csv(path: Path, shape: TableInfo, bad: list[dict[str, str]], qualified
                                        skip_rows=1 if props.get("header", "true") == "true"
                                        else 0),
         parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                         newlines_in_values=False, ignore_empty_lines=True,
+                                         newlines_in_values=props.get("multiLine") == "true",
+                                         ignore_empty_lines=True,
                                          invalid_row_handler=wrong_width),
         convert_options=pacsv.ConvertOptions(
             column_types=dict.fromkeys(names, pa.string()), null_values=[""],

@@ -229,6 +229,7 @@ def crawl_path(
     *,
     table: str | None = None,
     policy: str = "update",
+    replace: bool = False,
     rejects_dir: Path | None = None,
     progress: ProgressFn | None = None,
 ) -> CrawlReport:
@@ -251,6 +252,16 @@ def crawl_path(
     roots = folders if table is not None else [
         r for folder in folders
         for r in _split_incompatible(store, database, folder, cache, progress)]
+    if table is not None and len(roots) == 1 and store.has_table(database, check_name(
+            table, "table")):
+        existing = store.get_table(database, check_name(table, "table"))
+        if Path(existing.location) != roots[0]:
+            if not replace:
+                raise ConfigError(
+                    f"The table {database}.{existing.name} holds {existing.location}; crawling "
+                    f"{roots[0]} into it would mix two datasets. Choose another --table, or "
+                    "pass --replace to make the table hold the new path alone.")
+            store.drop_table(database, existing.name)
     if table is not None and len(roots) > 1:
         raise ConfigError(
             f"{root} holds {len(roots)} tables ({', '.join(r.name for r in roots)}); --table "
@@ -288,8 +299,15 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
     files = [root] if root.is_file() else _data_files(root)
     scan = _TableScan(root=root, name=name)
     new_scans: list[tuple[FileScan, tuple[str, ...]]] = []
+    present = {str(f) for f in files}
+    gone = [known[p] for p in known if p not in present and not Path(p).exists()]
     for file in files:
-        stat = file.stat()
+        try:
+            stat = file.stat()
+        except OSError as exc:
+            report.problems.append(FileProblem(
+                str(file), f"cannot read: {exc.strerror or exc} (a broken or looping link?)"))
+            continue
         seen = known.get(str(file))
         if seen is not None and seen.size == stat.st_size and seen.mtime == stat.st_mtime:
             report.unchanged_files += 1
@@ -314,7 +332,7 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
         new_scans.append((found, tuple(values)))
     if not new_scans:
         if existing is not None:
-            report.tables.append(existing)
+            report.tables.append(_forget_files(store, existing, gone) if gone else existing)
         return
     fmt_counts = Counter(s.format for s, _ in new_scans)
     fmt = existing.format if existing else fmt_counts.most_common(1)[0][0]
@@ -341,14 +359,14 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
                 "columns may only be appended at the end"))
             continue
         merged = candidate
-        for key in ("delimiter", "header", "nullValue"):
+        for key in ("delimiter", "header", "nullValue", "multiLine"):
             if key in found.properties:
                 props.setdefault(key, found.properties[key])
         accepted.append((found, part_values))
         bad_records.extend(found.bad_records)
     if not accepted:
         if existing is not None:
-            report.tables.append(existing)
+            report.tables.append(_forget_files(store, existing, gone) if gone else existing)
         return
     keys = ([c.name for c in existing.partition_keys] if existing
             else list(scan.partition_keys or []))
@@ -381,6 +399,8 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
     replaced = [f for f, _ in accepted if str(f.path) in known]
     prev_records -= sum(known[str(f.path)].records for f in replaced)
     prev_malformed -= sum(known[str(f.path)].malformed for f in replaced)
+    prev_records -= sum(f.records for f in gone)
+    prev_malformed -= sum(f.malformed for f in gone)
     props.update({
         "classification": fmt,
         "recordCount": str(prev_records + records),
@@ -399,7 +419,20 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
     info = store.save_table(TableWrite(
         database=database, name=name, location=location, format=fmt, columns=columns,
         partition_keys=tuple(key_types), properties=props, partitions=partitions,
-        files=file_records, new_version=new_version))
+        files=file_records, new_version=new_version,
+        removed_files=tuple(f.path for f in gone)))
     report.tables.append(info)
     report.new_files += len(accepted)
     report.records += records
+
+
+def _forget_files(store: CatalogStore, table: TableInfo, gone: list[FileRecord]) -> TableInfo:
+    """Take files deleted since the last crawl out of a table and its record counts."""
+    props = dict(table.properties)
+    for key, attr in (("recordCount", "records"), ("malformedCount", "malformed")):
+        left = int(props.get(key, 0)) - sum(getattr(f, attr) for f in gone)
+        props[key] = str(max(left, 0))
+    return store.save_table(TableWrite(
+        database=table.database, name=table.name, location=table.location,
+        format=table.format, columns=table.columns, partition_keys=table.partition_keys,
+        properties=props, new_version=False, removed_files=tuple(f.path for f in gone)))

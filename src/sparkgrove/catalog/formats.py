@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,8 @@ from sparkgrove.catalog.infer import (
     widen,
 )
 from sparkgrove.names import sanitize_name
+
+csv.field_size_limit(2**31 - 1)  # the csv module's default (131,072 characters) is not Spark's
 
 SAMPLE_ROWS = 1000
 """Rows whose values decide a CSV file's column types; later rows may only widen numbers."""
@@ -72,6 +75,15 @@ class FileScan:
 
 def classify(path: Path) -> str:
     """``csv``, ``json`` or ``parquet``, from the suffix, else from the first bytes."""
+    try:
+        mode = path.stat().st_mode
+    except OSError as exc:
+        raise UnreadableFile(f"cannot open: {exc.strerror or exc} (a broken or looping link?)"
+                             ) from exc
+    if not stat.S_ISREG(mode):
+        kind = ("a FIFO" if stat.S_ISFIFO(mode) else "a socket" if stat.S_ISSOCK(mode)
+                else "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a file")
+        raise UnreadableFile(f"not a regular file ({kind}); only files are read")
     suffix = path.suffix.lower()
     if suffix in {".gz", ".bz2", ".zip", ".snappy", ".zst", ".lz4"}:
         raise UnreadableFile(f"compressed files ({suffix}) are not supported; decompress it")
@@ -124,7 +136,9 @@ def _delimiter(sample: str) -> str:
 
 def _has_header(first: list[str], rows: list[list[str]], sample: str) -> bool:
     kinds = [infer_text_type(v) for v in first]
-    if any(k != "string" for k in kinds) or len(set(first)) != len(first):
+    if any(k not in ("string", NULL) for k in kinds):
+        return False  # a number or date in the first row: it is data
+    if all(k == NULL for k in kinds):
         return False
     for i in range(len(first)):
         column = [infer_text_type(r[i]) for r in rows[:SAMPLE_ROWS] if len(r) == len(first)]
@@ -186,9 +200,15 @@ def _scan_csv(path: Path) -> FileScan:
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, quotechar='"',
                         doublequote=True, strict=False)
     rows: list[tuple[int, list[str]]] = []
+    spans: list[tuple[int, int]] = []
+    start = 1
     for row in reader:
         if row and any(cell.strip() for cell in row):
             rows.append((reader.line_num, row))
+            spans.append((start, reader.line_num))
+        start = reader.line_num + 1
+    if not rows:
+        raise UnreadableFile("no values: every line is empty or only delimiters")
     first = rows[0][1]
     header = _has_header(first, [r for _, r in rows[1:]], sample)
     names = _header_names(first, header)
@@ -223,6 +243,8 @@ def _scan_csv(path: Path) -> FileScan:
         else:
             good += 1
     props = {"delimiter": delim, "header": "true" if header else "false"}
+    if any(end > start for start, end in spans):
+        props["multiLine"] = "true"
     if nulls:
         props["nullValue"] = nulls.most_common(1)[0][0]
     return FileScan(path, "csv", list(zip(names, kinds, strict=True)),
@@ -244,12 +266,19 @@ def _scan_json(path: Path) -> FileScan:
         except json.JSONDecodeError as exc:
             bad.append(BadRecord(str(path), number, f"invalid JSON: {exc.msg}", line))
             continue
+        except RecursionError:
+            bad.append(BadRecord(str(path), number, "nested deeper than can be read", line))
+            continue
         if not isinstance(value, dict):
             bad.append(BadRecord(str(path), number, "a JSON line must hold an object", line))
             continue
+        try:
+            found = {key: infer_json_type(item) for key, item in value.items()}
+        except RecursionError:
+            bad.append(BadRecord(str(path), number, "nested deeper than can be read", line))
+            continue
         good += 1
-        for key, item in value.items():
-            kind = infer_json_type(item)
+        for key, kind in found.items():
             kinds[key] = widen(kinds[key], kind) if key in kinds else kind
     if good == 0:
         raise UnreadableFile(f"no JSON object on any line ({len(bad)} unreadable lines)")

@@ -46,6 +46,36 @@ def tables(ctx: typer.Context,
 
 
 @app.command()
+def drop(ctx: typer.Context, name: TableArg, as_json: JsonOpt = False) -> None:
+    """Forget a table: its versions, partitions and file records. Its files stay where they are,
+    as when a Glue table is deleted."""
+    catalog = _catalog(ctx)
+    info = catalog.table(name)
+    catalog.drop_table(info.qualified_name)
+    if as_json:
+        emit_json({"dropped": [info.qualified_name], "data_kept_at": info.location})
+        return
+    console.print(f"Dropped {info.qualified_name}; its data stays at {info.location}.",
+                  markup=False)
+
+
+@app.command("drop-database")
+def drop_database(ctx: typer.Context,
+                  name: Annotated[str, typer.Argument(metavar="DB", help="A catalog database.")],
+                  cascade: Annotated[bool, typer.Option(
+                      help="Also drop its tables (their data stays).")] = False,
+                  as_json: JsonOpt = False) -> None:
+    """Forget a database; one with tables needs --cascade. No data is deleted."""
+    dropped = _catalog(ctx).drop_database(name, cascade=cascade)
+    if as_json:
+        emit_json({"database": name.lower(), "dropped_tables": dropped})
+        return
+    console.print(f"Dropped database {name.lower()}" + (
+        f" and {len(dropped)} table(s): {', '.join(dropped)}" if dropped else "") + ".",
+        markup=False)
+
+
+@app.command()
 def show(ctx: typer.Context, name: TableArg,
          version: Annotated[int | None, typer.Option(help="A past version.")] = None,
          as_json: JsonOpt = False) -> None:

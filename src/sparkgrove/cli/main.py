@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from sparkgrove.cli import catalog_cmd, cluster_cmd, etl_cmd, models_cmd, notebook_cmd
 from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
@@ -66,13 +67,16 @@ def crawl(
     schema_change_policy: Annotated[str, typer.Option(
         help="On a changed schema: 'update' makes a new table version, 'log' keeps the table "
              "and reports the change.")] = "update",
+    replace: Annotated[bool, typer.Option(
+        help="Let --table name a table that holds another path: it then holds PATH alone.")]
+    = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Find datasets under PATH, infer their schemas and register tables and partitions."""
     ws = open_workspace(ctx)
     with progress(not as_json) as say:
         report = ws.catalog.crawl(path, database, table=table_name, policy=schema_change_policy,
-                                  progress=say)
+                                  replace=replace, progress=say)
     if as_json:
         emit_json(report.to_dict())
         return
@@ -84,14 +88,15 @@ def crawl(
                   f"{report.new_partitions} new partition(s), {report.records} records.")
     if report.malformed:
         console.print(f"[yellow]{report.malformed} malformed record(s) kept aside in "
-                      f"{report.rejects_file}[/yellow]")
+                      f"{escape(str(report.rejects_file))}[/yellow]")
     for change in report.schema_changes:
         verb = "new version made" if change.applied else "logged, table kept"
-        console.print(f"[yellow]schema change in {change.table} ({verb}): added "
-                      f"{list(change.added)}, removed {list(change.removed)}, retyped "
-                      f"{[list(r) for r in change.retyped]}[/yellow]")
+        console.print(escape(f"schema change in {change.table} ({verb}): added "
+                             f"{list(change.added)}, removed {list(change.removed)}, retyped "
+                             f"{[list(r) for r in change.retyped]}"), style="yellow")
     for problem in report.problems:
-        console.print(f"[red]not cataloged: {problem.path}: {problem.reason}[/red]")
+        console.print(f"[red]not cataloged: {escape(problem.path)}: {escape(problem.reason)}"
+                      "[/red]")
 
 
 def _split_features(values: list[str] | None) -> list[str] | None:

@@ -34,6 +34,7 @@ def start_lab(settings: Settings, *, root: Path, port: int | None = None,
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as handle:
         handle.write(token + "\n")
+    os.chmod(path, 0o600)  # O_CREAT's mode does not narrow a file that already existed
     env = {**os.environ, **kernel_environment(settings), "JUPYTER_TOKEN": token,
            "JUPYTER_RUNTIME_DIR": str(settings.workspace / "notebook" / "runtime")}
     extra = ["--ServerApp.allow_root=True"] if os.geteuid() == 0 else []

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from sparkgrove.errors import AlreadyExistsError, NotFoundError, suggest
+from sparkgrove.errors import AlreadyExistsError, ConfigError, NotFoundError, suggest
 from sparkgrove.store import schema as s
 from sparkgrove.store.db import Database, utcnow
 from sparkgrove.store.entities import (
@@ -37,6 +37,8 @@ class TableWrite:
     files: tuple[FileRecord, ...] = ()
     new_version: bool = True
     replace_files: bool = False
+    removed_files: tuple[str, ...] = ()
+    """Paths of files gone since the last write, whose records leave the table."""
 
 
 def _columns(raw: Sequence[dict[str, str]]) -> tuple[ColumnSpec, ...]:
@@ -217,6 +219,9 @@ class CatalogStore:
                 self._add_partitions(conn, table_id, write.partitions, now)
                 if write.replace_files:
                     conn.execute(delete(s.table_files).where(s.table_files.c.table_id == table_id))
+                for path in write.removed_files:
+                    conn.execute(delete(s.table_files).where(
+                        s.table_files.c.table_id == table_id, s.table_files.c.path == path))
                 self._add_files(conn, table_id, write.files, version_now, now)
                 final = conn.execute(select(s.tables).where(s.tables.c.id == table_id)).one()
                 return self._table_info(conn, write.database, final)
@@ -249,6 +254,22 @@ class CatalogStore:
             conn.execute(insert(s.table_files).values(
                 table_id=table_id, path=f.path, size=f.size, mtime=f.mtime, records=f.records,
                 malformed=f.malformed, version=f.version or version, created_at=now))
+
+    def drop_database(self, name: str, *, cascade: bool = False) -> list[str]:
+        """Remove a database's records (and, with ``cascade``, its tables' records; never their
+        data); return the tables dropped. A database with tables is refused without
+        ``cascade``."""
+        with self._db.begin() as conn:
+            db_id = self._database_id(conn, name)
+            tables = conn.execute(select(s.tables.c.name).where(
+                s.tables.c.database_id == db_id).order_by(s.tables.c.name)).scalars().all()
+            if tables and not cascade:
+                raise ConfigError(
+                    f"The database {name} holds {len(tables)} table(s) ({', '.join(tables[:5])}"
+                    f"{', ...' if len(tables) > 5 else ''}); drop them first, or pass --cascade.")
+            conn.execute(delete(s.tables).where(s.tables.c.database_id == db_id))
+            conn.execute(delete(s.databases).where(s.databases.c.id == db_id))
+            return [f"{name}.{t}" for t in tables]
 
     def drop_table(self, database: str, name: str) -> None:
         """Remove a table's records (not its data)."""
