@@ -310,12 +310,38 @@ class TreeModel:
                 ensemble=ensemble,
                 tree_weights=tuple(float(w) for w in data.get("tree_weights", ())),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFormatError(f"The tree model document is incomplete: {exc!r}.") from exc
+        except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+            raise ModelFormatError(f"The tree model document is incomplete or malformed: "
+                                   f"{exc!r}.") from exc
         if ensemble == "sum" and len(model.tree_weights) != len(model.trees):
             raise ModelFormatError(f"The tree model sums {len(model.trees)} trees but has "
                                    f"{len(model.tree_weights)} tree weights; it needs one per tree.")
+        model.validate()
         return model
+
+    def validate(self) -> None:
+        """Check the structure a prediction relies on, so that a damaged or crafted model file
+        is refused with the rule it breaks, never read out of bounds or walked forever."""
+        if not self.trees:
+            raise ModelFormatError("The tree model has no trees.")
+        kinds = {f.kind for f in self.features}
+        if not self.features or not kinds <= {"numeric", "categorical"}:
+            raise ModelFormatError("The tree model's features must be a non-empty list of "
+                                   "numeric or categorical features.")
+        if self.label.task not in ("classification", "regression"):
+            raise ModelFormatError(f"The tree model's task is {self.label.task!r}; it must be "
+                                   "classification or regression.")
+        if self.label.task == "classification" and len(self.label.classes) < 2:
+            raise ModelFormatError("A classification model needs at least two classes.")
+        if self.feature_importances and len(self.feature_importances) != len(self.features):
+            raise ModelFormatError(f"The tree model has {len(self.feature_importances)} feature "
+                                   f"importances for {len(self.features)} features.")
+        if len(self.label.classes) != len(set(self.label.classes)):
+            raise ModelFormatError("The tree model's classes are not distinct.")
+        width = (len(self.label.classes) if self.label.task == "classification"
+                 and self.ensemble == "mean" else 1)
+        for number, tree in enumerate(self.trees, start=1):
+            _check_tree(tree, self.features, width, f"tree {number}")
 
     @classmethod
     def load(cls, path: str | Path) -> TreeModel:
@@ -325,6 +351,66 @@ class TreeModel:
         except (OSError, json.JSONDecodeError) as exc:
             raise ModelFormatError(f"Cannot read the tree model at {path}: {exc}.") from exc
         return cls.from_dict(data)
+
+
+MAX_DEPTH = 1000
+"""Deepest tree a model file may hold (MLlib's limit is 30; the local engine's is lower)."""
+
+
+def _check_tree(tree: Tree, features: Sequence[FeatureSpec], width: int, where: str) -> None:
+    n = tree.n_nodes
+    if n == 0:
+        raise ModelFormatError(f"The tree model's {where} has no nodes.")
+    for name, array in (("threshold", tree.threshold), ("left", tree.left),
+                        ("right", tree.right), ("missing_left", tree.missing_left),
+                        ("value", tree.value), ("impurity", tree.impurity),
+                        ("count", tree.count), ("gain", tree.gain)):
+        if array.shape[0] != n:
+            raise ModelFormatError(f"The tree model's {where} has {array.shape[0]} {name} "
+                                   f"entries for {n} nodes; every node array has one per node.")
+    if len(tree.left_categories) != n:
+        raise ModelFormatError(f"The tree model's {where} has {len(tree.left_categories)} "
+                               f"left_categories entries for {n} nodes.")
+    if tree.value.ndim != 2 or tree.value.shape[1] != width:
+        raise ModelFormatError(f"The tree model's {where} has values of width "
+                               f"{tree.value.shape[1] if tree.value.ndim == 2 else '?'}; "
+                               f"this model needs {width} per node.")
+    split = tree.feature != LEAF
+    if ((tree.feature < LEAF) | (tree.feature >= len(features))).any():
+        raise ModelFormatError(f"The tree model's {where} splits on a feature index outside "
+                               f"0..{len(features) - 1}.")
+    children = np.concatenate([tree.left[split], tree.right[split]])
+    if ((children <= 0) | (children >= n)).any():
+        raise ModelFormatError(f"The tree model's {where} has a child index outside 1..{n - 1}.")
+    if np.unique(children).size != children.size:
+        raise ModelFormatError(f"The tree model's {where} reaches a node from two parents (a "
+                               "cycle or a shared node); a tree has one parent per node.")
+    for at in np.nonzero(split)[0]:
+        node = int(at)
+        spec = features[int(tree.feature[node])]
+        cats = tree.left_categories[node]
+        if cats is None:
+            if spec.kind == "categorical" and not math.isfinite(tree.threshold[node]):
+                raise ModelFormatError(f"The tree model's {where} node {node} has neither a "
+                                       "threshold nor categories.")
+        elif spec.kind != "categorical" or any(not 0 <= c < spec.arity for c in cats):
+            raise ModelFormatError(f"The tree model's {where} node {node} sends categories "
+                                   f"{list(cats)[:5]} left on {spec.name!r}, which has "
+                                   f"{spec.arity if spec.kind == 'categorical' else 'no'} "
+                                   "category indices.")
+    parents = np.nonzero(split)[0]
+    if ((tree.left[parents] <= parents) | (tree.right[parents] <= parents)).any():
+        raise ModelFormatError(f"The tree model's {where} lists a node before its parent; "
+                               "children come after their parent.")
+    frontier, depth = np.array([0]), 0
+    while frontier.size:  # level by level: at most MAX_DEPTH + 1 rounds
+        inner = frontier[split[frontier]]
+        frontier = np.concatenate([tree.left[inner], tree.right[inner]])
+        if frontier.size:
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise ModelFormatError(f"The tree model's {where} is deeper than {MAX_DEPTH} "
+                                       "levels.")
 
 
 def _columns_of(data: Any) -> Mapping[str, Sequence[Any]]:
