@@ -82,3 +82,35 @@ def test_model_versions_count_up(tmp_path: Path) -> None:
     assert [m.version for m in models.list_models()] == [2]
     with pytest.raises(NotFoundError, match="versions: 1, 2"):
         models.get("m", 5)
+
+
+CONCURRENT = """
+import sys, time
+from pathlib import Path
+from sparkgrove.store import CatalogStore, open_database
+go = Path(sys.argv[2])
+while not go.exists():
+    time.sleep(0.005)
+store = CatalogStore(open_database(sys.argv[1]))
+store.create_database("shared")
+print("OK", store.list_databases()[0].name)
+"""
+
+
+def test_several_processes_opening_a_new_workspace_at_once(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'fresh.db'}"
+    go = tmp_path / "go"
+    script = tmp_path / "first_use.py"
+    script.write_text(CONCURRENT)
+    procs = [subprocess.Popen([sys.executable, str(script), url, str(go)],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    go.touch()  # all start at once: the migrations and the database insert race
+    results = [p.communicate(timeout=120) for p in procs]
+    for (out, err), proc in zip(results, procs, strict=True):
+        assert proc.returncode == 0 and out.strip() == "OK shared", err[-2000:]
+    db = open_database(url)
+    assert [d.name for d in CatalogStore(db).list_databases()] == ["shared"]

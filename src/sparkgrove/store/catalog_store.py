@@ -58,7 +58,16 @@ class CatalogStore:
     # databases ---------------------------------------------------------------------------
     def create_database(self, name: str, description: str = "", *, exist_ok: bool = True
                         ) -> DatabaseInfo:
-        """Create database ``name``; an existing one is returned when ``exist_ok``."""
+        """Create database ``name``; an existing one is returned when ``exist_ok``.
+
+        Two processes creating the same database at once both succeed: the one whose insert
+        loses the race reads the winner's row."""
+        try:
+            return self._create_database(name, description, exist_ok)
+        except IntegrityError:  # another process created it a moment ago
+            return self._create_database(name, description, exist_ok)
+
+    def _create_database(self, name: str, description: str, exist_ok: bool) -> DatabaseInfo:
         with self._db.begin() as conn:
             row = conn.execute(select(s.databases).where(s.databases.c.name == name)).first()
             if row is not None:

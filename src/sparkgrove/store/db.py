@@ -9,7 +9,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, insert, inspect, select
+from sqlalchemy import (
+    Connection,
+    Engine,
+    create_engine,
+    event,
+    insert,
+    inspect,
+    select,
+    text,
+)
 from sqlalchemy.exc import SQLAlchemyError
 
 from sparkgrove.errors import ConfigError
@@ -34,8 +43,6 @@ def _etl(conn: Connection) -> None:
 
 def _step_spark_args(conn: Connection) -> None:
     # Databases whose steps table was made by migration 2 from today's schema have it already.
-    from sqlalchemy import inspect, text
-
     if "spark_args" not in {c["name"] for c in inspect(conn).get_columns("steps")}:
         conn.execute(text("ALTER TABLE steps ADD COLUMN spark_args JSON NOT NULL DEFAULT '[]'"))
 
@@ -47,6 +54,9 @@ MIGRATIONS: tuple[tuple[int, str, Migration], ...] = (
     (3, "etl bookmarks and runs", _etl),
     (4, "spark-submit options of steps", _step_spark_args),
 )
+
+
+MIGRATION_LOCK = 0x5370_6772_6F76  # "Spgrov": the advisory lock key of migrations
 
 
 def utcnow() -> dt.datetime:
@@ -82,9 +92,36 @@ class Database:
         return max(rows, default=0)
 
     def migrate(self) -> list[int]:
-        """Apply the migrations not yet applied; return their numbers."""
+        """Apply the migrations not yet applied; return their numbers.
+
+        Several processes may open a new workspace at once: migrations run under a lock (a
+        file lock beside a SQLite database, an advisory lock in PostgreSQL), and each process
+        applies only what is still missing once it holds it.
+        """
+        with self._migration_lock():
+            return self._migrate()
+
+    @contextmanager
+    def _migration_lock(self) -> Iterator[None]:
+        if self.engine.dialect.name != "sqlite" or not self.engine.url.database or \
+                self.engine.url.database == ":memory:":
+            yield  # PostgreSQL takes its advisory lock inside the migration's transaction
+            return
+        import fcntl
+
+        lock_path = Path(self.engine.url.database + ".migrate.lock")
+        with lock_path.open("a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _migrate(self) -> list[int]:
         applied: list[int] = []
         with self.engine.begin() as conn:
+            if self.engine.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             schema.schema_migrations.create(conn, checkfirst=True)
             done = set(conn.execute(select(schema.schema_migrations.c.version)).scalars())
             for number, name, step in MIGRATIONS:
