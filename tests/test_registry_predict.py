@@ -79,3 +79,18 @@ def test_failed_predictions_leave_nothing_behind(ws: Workspace) -> None:
     assert not ws.catalog.store.has_table("p", "never")
     assert not (ws.settings.warehouse / "p" / "never").exists()
     assert not any(ws.settings.staging.iterdir())
+
+
+def test_model_refs_beyond_any_version_and_names_checked_before_the_fit(ws: Workspace) -> None:
+    from sparkgrove.errors import ConfigError, NotFoundError
+
+    train_table(ws, "p.train", label="label", model_name="refs", engine="local")
+    with pytest.raises(NotFoundError, match="has no version 99999999999999999999"):
+        ws.registry.get("refs:99999999999999999999")
+    for bad in ("refs:0", "refs:²", "refs:-1", "refs:1.0"):
+        with pytest.raises(ConfigError, match="positive whole number"):
+            ws.registry.get(bad)
+    started = ws.catalog.table("p.train")  # nothing is read or fitted for a bad name
+    with pytest.raises(ConfigError, match="model name 'bad/name' is not allowed"):
+        train_table(ws, "p.train", label="nope", model_name="bad/name")
+    assert ws.catalog.table("p.train") == started

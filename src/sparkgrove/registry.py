@@ -33,7 +33,7 @@ def parse_model_ref(ref: str) -> tuple[str, int | None]:
     check_model_name(name)
     if not sep:
         return name, None
-    if not version.isdigit() or int(version) < 1:
+    if not (version.isascii() and version.isdigit()) or int(version) < 1:
         raise ConfigError(f"The model version in {ref!r} must be a positive whole number, "
                           "as in mymodel:3.")
     return name, int(version)

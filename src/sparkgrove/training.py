@@ -16,6 +16,7 @@ import numpy as np
 from sparkgrove.catalog.api import Catalog
 from sparkgrove.catalog.arrow_reader import read_table_arrow, supports
 from sparkgrove.errors import ConfigError, DataError
+from sparkgrove.names import check_model_name
 from sparkgrove.spark import read_table, spark_version
 from sparkgrove.store.entities import ColumnSpec, ModelVersion, TableInfo
 from sparkgrove.trees.engine import make_learner
@@ -103,6 +104,8 @@ def train_table(
         params = TreeParams(**{**params.to_dict(), "seed": seed})
     if engine not in ENGINES:
         raise ConfigError(f"The engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
+    if model_name is not None:
+        check_model_name(model_name)  # before any data is read or fitted
     if not 0.0 < test_fraction < 1.0:
         raise ConfigError(f"--test-fraction must be between 0 and 1 (exclusive); got "
                           f"{test_fraction}.")

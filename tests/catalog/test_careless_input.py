@@ -149,3 +149,11 @@ def test_duplicate_and_empty_header_names_are_renamed_not_read_as_data(
     info = catalog.crawl(path.parent, "d").tables[0]
     assert [c.name for c in info.columns] == ["name", "score", "name_2", "col3", "score_2"]
     assert info.properties["header"] == "true" and info.properties["recordCount"] == "2"
+
+
+def test_versions_beyond_any_are_no_such_version(catalog: Catalog, tmp_path: Path) -> None:
+    write_csv(tmp_path / "t" / "a.csv", ["id"], [[1]])
+    catalog.crawl(tmp_path / "t", "d")
+    for version in (0, -1, 2, 10**20):
+        with pytest.raises(NotFoundError, match=f"has no version {version}; versions are 1 to 1"):
+            catalog.table("d.t", version)

@@ -111,7 +111,7 @@ class CatalogStore:
     def _table_info(self, conn: Connection, database: str, row: Row[Any],
                     version: int | None = None) -> TableInfo:
         wanted = row.current_version if version is None else version
-        ver = conn.execute(
+        ver = None if not 1 <= wanted <= row.current_version else conn.execute(
             select(s.table_versions).where(s.table_versions.c.table_id == row.id,
                                            s.table_versions.c.version == wanted)
         ).first()

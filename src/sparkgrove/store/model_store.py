@@ -100,8 +100,8 @@ class ModelStore:
             query = select(s.model_versions).where(s.model_versions.c.model_id == model_id)
             if version is None:
                 query = query.order_by(s.model_versions.c.version.desc()).limit(1)
-            else:
-                query = query.where(s.model_versions.c.version == version)
+            else:  # a number beyond any version is simply not one (and not a driver error)
+                query = query.where(s.model_versions.c.version == min(version, 2**62))
             row = conn.execute(query).first()
             if row is None:
                 known = conn.execute(select(s.model_versions.c.version).where(
