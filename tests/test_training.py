@@ -170,3 +170,19 @@ def test_column_names_resolve_ignoring_case_as_spark_and_glue_do(
     assert set(result.importances) == {"Age", "score"}
     with pytest.raises(NotFoundError, match="did you mean"):
         train_table(spark_workspace, "hr.people", label="personSerch")
+
+
+@pytest.mark.parametrize("engine", ["spark", "local"])
+def test_infinities_and_text_weights_are_one_clear_line_on_both_engines(
+        spark_workspace: Workspace, tmp_path: Path, engine: str) -> None:
+    rows = classification_rows(80, seed=3)
+    for i in (4, 9, 30):
+        rows[i][0] = "Infinity"
+    write_csv(tmp_path / "inf" / "a.csv", ["x1", "x2", "color", "label", "w"],
+              [[*r, f"w{i % 3}"] for i, r in enumerate(rows)])
+    spark_workspace.catalog.crawl(tmp_path / "inf", "odd")
+    with pytest.raises(DataError, match="contains infinity in column 'x1'.*finite ones or NaN"):
+        train_table(spark_workspace, "odd.inf", label="label", engine=engine)
+    with pytest.raises(DataError, match="weight column 'w' of odd.inf has type string"):
+        train_table(spark_workspace, "odd.inf", label="label", engine=engine,
+                    params=TreeParams(weight_col="w"))

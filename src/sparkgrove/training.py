@@ -21,7 +21,13 @@ from sparkgrove.spark import read_table, spark_version
 from sparkgrove.store.entities import ColumnSpec, ModelVersion, TableInfo
 from sparkgrove.trees.engine import make_learner
 from sparkgrove.trees.evaluate import evaluate_predictions
-from sparkgrove.trees.features import MAX_CLASSES, FeaturePlan, choose_task, plan_features
+from sparkgrove.trees.features import (
+    MAX_CLASSES,
+    FeaturePlan,
+    choose_task,
+    feature_kind,
+    plan_features,
+)
 from sparkgrove.trees.inputs import MAX_CATEGORIES
 from sparkgrove.trees.metrics import classification_metrics, regression_metrics
 from sparkgrove.trees.mllib import LABEL_COL, WEIGHT_COL, fit_pipeline, index_label
@@ -116,6 +122,11 @@ def train_table(
     if params.weight_col:
         weight_col = catalog.resolve_columns(table, [params.weight_col])[0]
         params = TreeParams(**{**params.to_dict(), "weight_col": weight_col})
+        weight_spec = next(c for c in table.all_columns if c.name == weight_col)
+        if feature_kind(weight_spec) != "numeric":
+            raise DataError(f"The weight column {weight_col!r} of {table.qualified_name} has "
+                            f"type {weight_spec.type}; weights must be numbers >= 0. Choose a "
+                            "numeric column, or cast it in an ETL job.")
     plan = plan_features(table.all_columns, label, features, params.weight_col)
     label_spec = next(c for c in table.all_columns if c.name == label)
     if engine == "auto":
@@ -146,6 +157,9 @@ def train_table(
     if total == 0:
         raise DataError(f"Table {table.qualified_name} has no readable rows "
                         f"({read.malformed} malformed); crawl data into it first.")
+    _refuse_infinities(frame, table.qualified_name, [
+        n for n, kind in plan.features if kind == "numeric"] + (
+        [label] if feature_kind(label_spec) == "numeric" else []))
     labelled = frame.filter(usable)
     distinct = [r[0] for r in labelled.select(label_col).distinct().limit(MAX_CLASSES + 1)
                 .collect()]
@@ -441,3 +455,20 @@ def _category_room(features: Sequence[tuple[str, str]], counts: dict[str, int],
                      "categories of every column)")
         params = TreeParams(**{**params.to_dict(), "max_bins": widest})
     return params, notes
+
+
+def _refuse_infinities(frame: Any, table: str, columns: list[str]) -> None:
+    """MLlib refuses infinite vector values with a message that names no column; say which
+    column and what to do, in the local engine's words, before any fitting."""
+    from pyspark.sql import functions as F
+
+    if not columns:
+        return
+    infinite = [float("inf"), float("-inf")]
+    counts = frame.select(*[F.sum(F.col(f"`{c}`").isin(infinite).cast("long")).alias(f"c{i}")
+                            for i, c in enumerate(columns)]).first()
+    for i, name in enumerate(columns):
+        if counts is not None and counts[f"c{i}"]:
+            raise DataError(f"Input X contains infinity in column {name!r} "
+                            f"({counts[f'c{i}']} row(s) of {table}); replace infinite values "
+                            "with finite ones or NaN (missing).")
