@@ -22,7 +22,7 @@ from sparkgrove.cluster import daemons
 from sparkgrove.cluster.manager import ClusterManager
 from sparkgrove.cluster.spec import build_spec, load_spec
 from sparkgrove.cluster.steps import StepStore
-from sparkgrove.errors import AlreadyExistsError
+from sparkgrove.errors import AlreadyExistsError, NotFoundError
 from sparkgrove.settings import Settings, load_settings
 from sparkgrove.store.db import open_database
 from sparkgrove.workspace import Workspace
@@ -327,6 +327,34 @@ def test_idle_cluster_terminates_itself(settings: Settings) -> None:
     for proc in info.processes:
         wait_for(lambda p=proc: not daemons.process_alive(p["pid"], p["marker"]), 20,
                  f"{proc['role']} to stop")
+
+
+def test_a_cluster_up_killed_midway_leaves_a_record_that_down_cleans(settings: Settings
+                                                                    ) -> None:
+    manager = ClusterManager(settings, open_database(settings.catalog_url))
+    cli = subprocess.Popen([sys.executable, "-m", "sparkgrove.cli.main", "--workspace",
+                            str(settings.workspace), "cluster", "up", "--name", "killed",
+                            "--workers", "2", "--memory", "512m"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def started_master() -> bool:
+        try:
+            info = manager.get("killed")
+        except NotFoundError:  # not recorded yet
+            return False
+        return info.state == "STARTING" and any(p["role"] == "master" for p in info.processes)
+
+    wait_for(started_master, 120, "the master to be recorded")
+    cli.send_signal(signal.SIGKILL)
+    cli.wait(timeout=10)
+    status = manager.status("killed")
+    assert status["state"] == "STARTING" and any(p["alive"] for p in status["processes"])
+    with pytest.raises(AlreadyExistsError, match="cluster down killed"):
+        manager.up(build_spec({"name": "killed", "workers": 1, "memory": "512m"}))
+    manager.down("killed", reason="cleaning an interrupted start")
+    folder = str(manager.folder("killed"))
+    assert daemons.processes_mentioning(folder) == [], "no daemon of the cluster is left"
+    assert manager.get("killed").state == "TERMINATED"
 
 
 def test_cli_cluster_commands(settings: Settings) -> None:

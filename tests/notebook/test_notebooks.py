@@ -154,3 +154,37 @@ def test_a_browser_runs_a_sql_cell_in_jupyterlab(catalog_ws: Settings, tmp_path:
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_a_killed_notebook_command_takes_jupyterlab_with_it(settings: Settings,
+                                                           tmp_path: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from sparkgrove.cluster.daemons import free_port, process_alive
+
+    port = free_port()
+    cli = subprocess.Popen([sys.executable, "-m", "sparkgrove.cli.main", "--workspace",
+                            str(settings.workspace), "notebook", "--port", str(port), "--root",
+                            str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    lab_pid = None
+    deadline = time.monotonic() + 90
+    while lab_pid is None and time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    cmdline = (entry / "cmdline").read_bytes()
+                except OSError:
+                    continue
+                if f"--ServerApp.port={port}".encode() in cmdline:
+                    lab_pid = int(entry.name)
+        time.sleep(0.2)
+    assert lab_pid is not None, "JupyterLab started"
+    cli.send_signal(signal.SIGKILL)
+    cli.wait(timeout=10)
+    deadline = time.monotonic() + 30
+    while process_alive(lab_pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not process_alive(lab_pid), "JupyterLab outlived the command that started it"

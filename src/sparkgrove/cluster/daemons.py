@@ -49,6 +49,26 @@ def start_process(argv: Sequence[str], log_path: Path, env: Mapping[str, str],
     return proc.pid
 
 
+def processes_mentioning(text: str) -> list[int]:
+    """Live processes of this user whose command line contains ``text`` (a cluster's folder)."""
+    found: list[int] = []
+    needle = text.encode()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            if entry.stat().st_uid != os.getuid():
+                continue
+            cmdline = (entry / "cmdline").read_bytes()
+            state = (entry / "stat").read_text().split(")")[-1].split()[0]
+        except OSError:
+            continue
+        spark = b"org.apache.spark" in cmdline  # a daemon, the Connect server or a driver
+        if needle in cmdline and spark and state != "Z":
+            found.append(int(entry.name))
+    return sorted(found)
+
+
 def process_alive(pid: int, marker: str | None = None) -> bool:
     """Whether ``pid`` runs (and its command line holds ``marker``, against pid reuse)."""
     try:

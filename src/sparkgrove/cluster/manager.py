@@ -29,6 +29,7 @@ from sparkgrove.store import schema as s
 from sparkgrove.store.db import Database, utcnow
 
 RUNNING, TERMINATED, FAILED = "RUNNING", "TERMINATED", "TERMINATED_WITH_ERRORS"
+STARTING = "STARTING"
 CONNECT_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 DEFAULT_START_TIMEOUT = 120.0
 
@@ -155,6 +156,16 @@ class ClusterManager:
             existing: ClusterInfo | None = self.get(spec.name)
         except NotFoundError:
             existing = None
+        if existing is not None and existing.state == STARTING:
+            alive = [p for p in existing.processes
+                     if daemons.process_alive(p["pid"], p["marker"])]
+            alive += [{"pid": pid} for pid in daemons.processes_mentioning(
+                str(self.folder(spec.name))) if pid not in {p["pid"] for p in alive}]
+            if alive:
+                raise AlreadyExistsError(
+                    f"Cluster {spec.name!r} is STARTING with {len(alive)} live process(es): an "
+                    f"interrupted `cluster up`, or one still running. `sparkgrove cluster down "
+                    f"{spec.name}` stops them.")
         if existing is not None and existing.state == RUNNING:
             if self.is_up(existing):
                 raise AlreadyExistsError(
@@ -185,6 +196,9 @@ class ClusterManager:
         master_url = f"spark://{daemons.LOOPBACK}:{master_port}"
         web_url = f"http://{daemons.LOOPBACK}:{web_port}"
         spark_class = str(daemons.spark_home() / "bin" / "spark-class")
+        # Recorded before anything starts and after each process starts, so that a `cluster
+        # up` killed at any point leaves a record from which `status` and `down` find them.
+        self._save(spec, STARTING, master_url, web_url, [], "starting")
         try:
             pid = daemons.start_process(
                 [spark_class, daemons.MASTER_CLASS, "--host", daemons.LOOPBACK, "--port",
@@ -193,6 +207,7 @@ class ClusterManager:
             started.append({"role": "master", "pid": pid, "marker": daemons.MASTER_CLASS,
                             "ports": [master_port, web_port],
                             "log": str(folder / "logs" / "master.log")})
+            self._save(spec, STARTING, master_url, web_url, started, "starting")
             self._wait(lambda: daemons.master_json(web_url) is not None, timeout,
                        "the master to answer", started)
             for i in range(spec.workers):
@@ -205,6 +220,7 @@ class ClusterManager:
                      "--properties-file", str(folder / "daemon.conf")], log, env)
                 started.append({"role": "worker", "pid": pid, "marker": daemons.WORKER_CLASS,
                                 "ports": [worker_web], "log": str(log)})
+                self._save(spec, STARTING, master_url, web_url, started, "starting")
 
             def all_registered() -> bool:
                 status = daemons.master_json(web_url)
@@ -213,6 +229,7 @@ class ClusterManager:
             self._wait(all_registered, timeout, f"{spec.workers} worker(s) to register", started)
             if connect:
                 started.append(self._start_connect(spec, master_url, env, timeout, started))
+                self._save(spec, STARTING, master_url, web_url, started, "starting")
             if start_step_runner:
                 log = folder / "logs" / "step-runner.log"
                 pid = daemons.start_process(
@@ -222,9 +239,12 @@ class ClusterManager:
                 started.append({"role": "step-runner", "pid": pid,
                                 "marker": "sparkgrove.cluster.runner", "ports": [],
                                 "log": str(log)})
-        except BaseException:
+                self._save(spec, STARTING, master_url, web_url, started, "starting")
+        except BaseException as exc:
             for proc in reversed(started):
                 daemons.stop_process(proc["pid"], proc["marker"])
+            self._save(spec, FAILED, master_url, web_url, started,
+                       f"start failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             raise
         self._save(spec, RUNNING, master_url, web_url, started, "")
         return self.get(spec.name)
@@ -348,6 +368,13 @@ class ClusterManager:
                 continue
             was_running = daemons.stop_process(proc["pid"], proc["marker"])
             stopped.append({"role": proc["role"], "pid": proc["pid"], "was_running": was_running})
+        # A process started just before a `cluster up` was killed may have missed the record;
+        # every daemon names this cluster's folder on its command line, so it is found here.
+        recorded = {p["pid"] for p in info.processes} | {os.getpid()}
+        for pid in daemons.processes_mentioning(str(self.folder(name))):
+            if pid not in recorded:
+                stopped.append({"role": "unrecorded", "pid": pid,
+                                "was_running": daemons.stop_process(pid)})
         steps.interrupt_all(name)
         self._set_state(name, TERMINATED, reason)
         return stopped

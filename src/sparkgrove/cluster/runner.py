@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from sparkgrove.cluster import daemons
-from sparkgrove.cluster.manager import RUNNING, ClusterManager
+from sparkgrove.cluster.manager import RUNNING, STARTING, ClusterManager
 from sparkgrove.cluster.steps import (
     CANCELLED,
     COMPLETED,
@@ -78,6 +78,9 @@ def run(workspace: str, catalog_url: str, name: str) -> None:
     last_busy = time.monotonic()
     while True:
         info = manager.get(name)
+        if info.state == STARTING:  # `cluster up` records RUNNING once everything is up
+            time.sleep(POLL_SECONDS)
+            continue
         if info.state != RUNNING:
             return
         if current is not None:

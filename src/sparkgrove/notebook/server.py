@@ -47,7 +47,8 @@ def start_lab(settings: Settings, *, root: Path, port: int | None = None,
              f"--ServerApp.root_dir={root}", "--ServerApp.allow_remote_access=False",
              "--ServerApp.terminals_enabled=False", "--LabApp.extension_manager=readonly",
              "--LabApp.news_url=", *extra],
-            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+            stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            preexec_fn=die_with_parent)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -60,3 +61,14 @@ def start_lab(settings: Settings, *, root: Path, port: int | None = None,
             time.sleep(0.5)
     proc.kill()
     raise EnvironmentProblem(f"JupyterLab did not answer within {timeout:.0f}s; see {log}.")
+
+
+def die_with_parent() -> None:
+    """In the child, before exec: ask Linux to send SIGTERM when the parent dies, so that a
+    `sparkgrove notebook` killed with -9 takes JupyterLab with it."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+        import signal
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
