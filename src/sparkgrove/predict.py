@@ -8,7 +8,6 @@ registered in the catalog, so the output table appears whole or not at all.
 from __future__ import annotations
 
 import shutil
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +16,7 @@ from typing import Any
 from sparkgrove.errors import AlreadyExistsError, ConfigError, DataError
 from sparkgrove.names import split_table_name
 from sparkgrove.spark import read_table
+from sparkgrove.staging import new_staging
 from sparkgrove.store.catalog_store import TableWrite
 from sparkgrove.store.entities import ColumnSpec, TableInfo
 from sparkgrove.trees.model import TreeModel
@@ -127,7 +127,8 @@ def _publish(workspace: Workspace, out_db: str, out_name: str,
              write: Callable[[Path], int]) -> tuple[Path, int]:
     """Write the output into a staging folder, then rename it into the warehouse: it appears
     whole or not at all. Returns its final place and its row count."""
-    staging = workspace.settings.staging / f"predict-{uuid.uuid4().hex}"
+    outer = new_staging(workspace.settings.staging, "predict")  # swept if this run dies
+    staging = outer / "data"  # the writer makes this folder itself
     final = workspace.settings.warehouse / out_db / out_name
     try:
         rows = write(staging)
@@ -135,9 +136,8 @@ def _publish(workspace: Workspace, out_db: str, out_name: str,
             raise AlreadyExistsError(f"{final} already exists; remove it or choose a new name.")
         final.parent.mkdir(parents=True, exist_ok=True)
         staging.rename(final)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+    finally:
+        shutil.rmtree(outer, ignore_errors=True)
     return final, rows
 
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
-from sparkgrove.errors import ConfigError
+from sparkgrove.errors import AlreadyExistsError, ConfigError
 from sparkgrove.names import check_model_name
 from sparkgrove.settings import Settings
+from sparkgrove.staging import new_staging, release
 from sparkgrove.store.db import Database
 from sparkgrove.store.entities import ModelVersion
 from sparkgrove.store.model_store import ModelStore
@@ -25,6 +27,10 @@ from sparkgrove.trees.model import TreeModel
 TREE_MODEL_FILE = "tree_model.json"
 MLLIB_DIR = "mllib"
 VERSION_FILE = "version.json"
+REGISTER_ATTEMPTS = 5
+"""Tries at a version number when other processes register the same model at once."""
+ORPHAN_AGE = 600
+"""Seconds after which an artifact folder that no version references is removed."""
 
 
 def parse_model_ref(ref: str) -> tuple[str, int | None]:
@@ -49,31 +55,65 @@ class Registry:
     def register(self, name: str, *, engine: str, task: str, params: dict[str, Any],
                  metrics: dict[str, Any], lineage: dict[str, Any], tree_model: TreeModel,
                  mllib_dir: Path | None = None) -> ModelVersion:
-        """Store a new version of model ``name``: artifacts first, then the record."""
+        """Store a new version of model ``name``: artifacts first, then the record.
+
+        The artifacts get a folder of their own, so a kill between their rename and the record
+        leaves an unreferenced folder (swept by a later registration), never one that blocks a
+        version; a version number taken by another process meanwhile is retried with the next.
+        """
         check_model_name(name)
         version = self.store.next_version(name)
-        staging = self.settings.staging / f"model-{uuid.uuid4().hex}"
-        staging.mkdir(parents=True)
+        staging = new_staging(self.settings.staging, "model")
+        record = {"name": name, "version": version, "engine": engine, "task": task,
+                  "params": params, "metrics": metrics, "lineage": lineage}
         try:
             tree_model.save(staging / TREE_MODEL_FILE)
             if mllib_dir is not None:
                 shutil.move(str(mllib_dir), staging / MLLIB_DIR)
-            (staging / VERSION_FILE).write_text(json.dumps({
-                "name": name, "version": version, "engine": engine, "task": task,
-                "params": params, "metrics": metrics, "lineage": lineage}, indent=2, default=str))
-            final = self.settings.models_dir / name / str(version)
+            (staging / VERSION_FILE).write_text(json.dumps(record, indent=2, default=str))
+            final = self.settings.models_dir / name / f"{version}-{uuid.uuid4().hex[:8]}"
             final.parent.mkdir(parents=True, exist_ok=True)
+            release(staging)
             staging.rename(final)
         except BaseException:
             shutil.rmtree(staging, ignore_errors=True)
             raise
         try:
-            return self.store.add_version(name, version, engine=engine, task=task, params=params,
-                                          metrics=metrics, lineage=lineage,
-                                          artifact_path=str(final))
+            for attempt in range(REGISTER_ATTEMPTS):
+                try:
+                    return self.store.add_version(
+                        name, version, engine=engine, task=task, params=params,
+                        metrics=metrics, lineage=lineage, artifact_path=str(final))
+                except AlreadyExistsError:  # another process took this number first
+                    if attempt == REGISTER_ATTEMPTS - 1:
+                        raise
+                    version = self.store.next_version(name)
+                    moved = final.with_name(f"{version}-{uuid.uuid4().hex[:8]}")
+                    final.rename(moved)
+                    final = moved
+                    (final / VERSION_FILE).write_text(json.dumps(
+                        {**record, "version": version}, indent=2, default=str))
+            raise AssertionError("unreachable")
         except BaseException:
             shutil.rmtree(final, ignore_errors=True)
             raise
+        finally:
+            self._sweep_orphans(name)
+
+    def _sweep_orphans(self, name: str) -> None:
+        """Remove artifact folders of ``name`` that no version references and that are older
+        than a registration could take (left by a process killed before its record)."""
+        folder = self.settings.models_dir / name
+        if not folder.is_dir():
+            return
+        referenced = {Path(v.artifact_path).name for v in self.store.versions(name)}
+        for child in folder.iterdir():
+            try:
+                old = time.time() - child.stat().st_mtime > ORPHAN_AGE
+            except OSError:
+                continue
+            if child.is_dir() and child.name not in referenced and old:
+                shutil.rmtree(child, ignore_errors=True)
 
     def get(self, ref: str) -> ModelVersion:
         """The version named by ``NAME[:VERSION]`` (the newest when no version is given)."""

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import os
 import shutil
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +17,7 @@ from sparkgrove.catalog.arrow_reader import read_table_arrow, supports
 from sparkgrove.errors import ConfigError, DataError
 from sparkgrove.names import check_model_name
 from sparkgrove.spark import read_table, spark_version
+from sparkgrove.staging import new_staging
 from sparkgrove.store.entities import ColumnSpec, ModelVersion, TableInfo
 from sparkgrove.trees.engine import make_learner
 from sparkgrove.trees.evaluate import evaluate_predictions
@@ -180,7 +180,7 @@ def train_table(
     for note in notes:
         say(note)
 
-    workdir = workspace.settings.staging / f"train-{uuid.uuid4().hex}"
+    workdir = new_staging(workspace.settings.staging, "train")
     try:
         if engine == "spark":
             say(f"fitting MLlib's {ALGORITHM_NAMES[params.algorithm]} ({task}, "

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import TYPE_CHECKING
 
 from sparkgrove.catalog.api import Catalog
 from sparkgrove.registry import Registry
 from sparkgrove.settings import Settings, load_settings
 from sparkgrove.spark import build_session, register_tables
+from sparkgrove.staging import sweep
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -21,6 +23,8 @@ class Workspace:
         self.catalog = Catalog(settings)
         self.registry = Registry(settings, self.catalog.database)
         self._spark: SparkSession | None = None
+        with contextlib.suppress(OSError):  # staging left by runs killed since
+            sweep(settings.staging)
 
     @classmethod
     def open(cls, settings: Settings | None = None) -> Workspace:

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +25,7 @@ from sparkgrove.etl.glue_api import refuse
 from sparkgrove.etl.paths import mount_object_store, resolve_path
 from sparkgrove.names import split_table_name
 from sparkgrove.spark import read_options, spark_schema
+from sparkgrove.staging import new_staging
 from sparkgrove.store.catalog_store import TableWrite
 from sparkgrove.store.entities import ColumnSpec
 from sparkgrove.workspace import Workspace
@@ -78,7 +78,7 @@ class EtlRun:
                 dest = write.target / source.parent.relative_to(write.staging) / name
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 os.replace(source, dest)
-            shutil.rmtree(write.staging, ignore_errors=True)
+            shutil.rmtree(write.staging.parent, ignore_errors=True)
             if write.table is not None:
                 self._register(write)
         if self.bookmark_option == ENABLE and self.bookmark_updates:
@@ -116,7 +116,7 @@ class EtlRun:
     def discard(self) -> None:
         """Forget staged writes (a failed run)."""
         for write in self.pending_writes:
-            shutil.rmtree(write.staging, ignore_errors=True)
+            shutil.rmtree(write.staging.parent, ignore_errors=True)
         self.pending_writes.clear()
         self.bookmark_updates.clear()
 
@@ -789,7 +789,7 @@ class GlueContext:
                 raise DataError(f"partitionKeys: {key!r} is not a field of the frame; fields: "
                                 f"{', '.join(df.columns)}.")
             resolved.append(found)
-        staging = self.settings.staging / f"etl-{uuid.uuid4().hex}"
+        staging = new_staging(self.settings.staging, "etl") / "data"  # Spark makes "data"
         rows = int(df.count())
         if rows:  # a run with nothing new writes no empty part files
             writer = df.write.mode("errorifexists").format(fmt)

@@ -1,0 +1,78 @@
+"""Staging folders for write-then-rename commits, and the sweep of those left by dead runs.
+
+Each staging folder names its owner (this host, the process id and the process's start time,
+so a reused pid is not mistaken for it) in a hidden ``.owner`` file. A sweep removes the folders
+whose owner on this host is no longer running: a run killed with -9 leaves nothing behind for
+long, and a live run's folder is never touched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import time
+import uuid
+from pathlib import Path
+
+OWNER_FILE = ".owner"
+UNOWNED_AGE = 24 * 3600
+"""Seconds after which a staging folder with no owner file is removed."""
+
+
+def _start_time(pid: int) -> int | None:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return int(fields[19])  # field 22 of proc(5): starttime, in clock ticks since boot
+
+
+def new_staging(root: Path, prefix: str) -> Path:
+    """A new folder under ``root`` owned by this process."""
+    folder = root / f"{prefix}-{uuid.uuid4().hex}"
+    folder.mkdir(parents=True)
+    owner = {"host": socket.gethostname(), "pid": os.getpid(),
+             "start": _start_time(os.getpid())}
+    (folder / OWNER_FILE).write_text(json.dumps(owner))
+    return folder
+
+
+def release(folder: Path) -> None:
+    """Drop the owner file before a folder is renamed into place."""
+    (folder / OWNER_FILE).unlink(missing_ok=True)
+
+
+def _owner_alive(owner: dict[str, object]) -> bool:
+    if owner.get("host") != socket.gethostname():
+        return True  # another host's run: not ours to judge
+    pid = owner.get("pid")
+    if not isinstance(pid, int):
+        return False
+    start = _start_time(pid)
+    return start is not None and (owner.get("start") in (None, start))
+
+
+def sweep(root: Path) -> list[Path]:
+    """Remove staging folders under ``root`` whose owner has died; return them."""
+    removed: list[Path] = []
+    if not root.is_dir():
+        return removed
+    for folder in root.iterdir():
+        if not folder.is_dir():
+            continue
+        try:
+            owner = json.loads((folder / OWNER_FILE).read_text())
+            dead = not _owner_alive(owner if isinstance(owner, dict) else {})
+        except FileNotFoundError:
+            try:
+                dead = time.time() - folder.stat().st_mtime > UNOWNED_AGE
+            except OSError:
+                continue
+        except (OSError, ValueError):
+            continue
+        if dead:
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
