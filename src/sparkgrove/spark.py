@@ -243,9 +243,13 @@ def read_table(spark: SparkSession, catalog: Catalog, qualified: str, *,
                 spark_schema(shape.all_columns, corrupt=True)).options(
                 basePath=table.location, **read_options(shape)).load(paths))
     else:
+        # The files the crawler cataloged, not whatever is under the location now: a file it
+        # refused (an empty partition value, a stray format) must not break the read.
+        paths = [f.path for f in files] or [table.location]
+        base = {"basePath": table.location} if Path(table.location).is_dir() else {}
         frames.append(spark.read.format(table.format).schema(
-            spark_schema(table.all_columns, corrupt=corrupt)).options(**options).load(
-            table.location))
+            spark_schema(table.all_columns, corrupt=corrupt)).options(**options, **base).load(
+            paths))
     frame = frames[0]
     for other in frames[1:]:
         frame = frame.unionByName(other, allowMissingColumns=True)

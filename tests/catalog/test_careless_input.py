@@ -157,3 +157,30 @@ def test_versions_beyond_any_are_no_such_version(catalog: Catalog, tmp_path: Pat
     for version in (0, -1, 2, 10**20):
         with pytest.raises(NotFoundError, match=f"has no version {version}; versions are 1 to 1"):
             catalog.table("d.t", version)
+
+
+def test_odd_partition_folders_and_case_twin_keys(spark_workspace: Workspace,
+                                                 tmp_path: Path) -> None:
+    catalog = spark_workspace.catalog
+    root = tmp_path / "events"
+    write_csv(root / "k=ok" / "f.csv", ["x"], [[1]])
+    write_csv(root / "k=%2E%2E" / "f.csv", ["x"], [[2]])  # an encoded '..' is a value, no path
+    write_csv(root / "k=" / "f.csv", ["x"], [[3]])
+    with pytest.raises(Exception, match=r"k=.*empty value, which Spark refuses.*__HIVE_DEFAULT"):
+        catalog.crawl(root, "odd")  # Spark would fail on the whole table: refused whole
+    (root / "k=").rename(root / "k=__HIVE_DEFAULT_PARTITION__")
+    catalog.crawl(root, "odd")
+    parts = {p.values: p.location for p in catalog.partitions("odd.events")}
+    assert parts == {("..",): str(root / "k=%2E%2E"), ("ok",): str(root / "k=ok"),
+                     ("__HIVE_DEFAULT_PARTITION__",): str(root / "k=__HIVE_DEFAULT_PARTITION__")}
+    rows = read_table(spark_workspace.spark, catalog, "odd.events").frame.orderBy("x").collect()
+    assert [(r.x, r.k) for r in rows] == [(1, "ok"), (2, ".."), (3, None)]
+    spaced = tmp_path / "spaced"
+    write_csv(spaced / "my key=1" / "f.csv", ["x"], [[1]])
+    with pytest.raises(Exception, match="key Spark reads differently.*my_key=1"):
+        catalog.crawl(spaced, "odd")
+    twins = tmp_path / "twins"
+    twins.mkdir()
+    (twins / "f.json").write_text('{"Name": 1, "name": 2}\n')
+    with pytest.raises(Exception, match="'Name', 'name' differ only in case"):
+        catalog.crawl(twins, "odd")

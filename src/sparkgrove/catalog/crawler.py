@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -182,15 +183,34 @@ class _TableScan:
     partition_values: dict[Path, tuple[str, ...]] = field(default_factory=dict)
 
 
-def _partition_of(root: Path, path: Path) -> tuple[list[str], list[str]] | None:
+_PARTITION_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class _SparkUnreadable(Exception):
+    """A folder under a table that Spark cannot read; the whole table is refused, since Spark
+    reads every folder under a table's location."""
+
+
+def _partition_of(root: Path, path: Path) -> tuple[list[str], list[str]] | str:
+    """The partition keys and values of ``path``'s folders, or the rule they break."""
     rel = path.parent.relative_to(root) if root.is_dir() else Path()
     keys, values = [], []
     for part in rel.parts:
         seg = _partition_segment(part)
         if seg is None:
-            return None
-        keys.append(sanitize_name(seg[0]))
-        values.append(seg[1])
+            return "its folder is neither the table folder nor a key=value partition"
+        key, value = seg
+        if not _PARTITION_KEY.fullmatch(key):
+            raise _SparkUnreadable(
+                f"the partition folder {part!r} has a key Spark reads differently from a "
+                "column name; use letters, digits and underscores (for example "
+                f"{sanitize_name(key)}={part.partition('=')[2]})")
+        if value == "":
+            raise _SparkUnreadable(
+                f"the partition folder {part!r} has an empty value, which Spark refuses; "
+                f"write {key}={HIVE_DEFAULT_PARTITION} for a missing value, as Hive does")
+        keys.append(sanitize_name(key))
+        values.append(value)
     return keys, values
 
 
@@ -312,10 +332,17 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
         if seen is not None and seen.size == stat.st_size and seen.mtime == stat.st_mtime:
             report.unchanged_files += 1
             continue
-        part = _partition_of(root, file)
-        if part is None:
+        try:
+            part = _partition_of(root, file)
+        except _SparkUnreadable as exc:
             report.problems.append(FileProblem(
-                str(file), "its folder is neither the table folder nor a key=value partition"))
+                str(file.parent), f"the table {database}.{name} is not cataloged: {exc} "
+                "(Spark reads every folder under a table's location)"))
+            if existing is not None:
+                report.tables.append(existing)
+            return
+        if isinstance(part, str):
+            report.problems.append(FileProblem(str(file), part))
             continue
         keys, values = part
         expected = ([c.name for c in existing.partition_keys] if existing else scan.partition_keys)
@@ -407,10 +434,11 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
         "malformedCount": str(prev_malformed + malformed),
     })
     location = str(root)
-    partitions = tuple(
-        (values, str(root.joinpath(*[f"{k}={v}" for k, v in zip(keys, values, strict=True)])))
-        for values in sorted(set(all_values)) if keys
-    )
+    # Each partition's place is the folder its files are in (a value like %2E%2E is
+    # decoded for the catalog, never used to build a path).
+    folders = {v: found.path.parent for found, v in accepted}
+    partitions = tuple((values, str(folders[values])) for values in sorted(set(all_values))
+                       if keys)
     known_parts = ({p.values for p in store.partitions(database, name)} if existing else set())
     report.new_partitions += sum(1 for v, _ in partitions if v not in known_parts)
     file_records = tuple(

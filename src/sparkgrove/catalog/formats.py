@@ -282,6 +282,14 @@ def _scan_json(path: Path) -> FileScan:
             kinds[key] = widen(kinds[key], kind) if key in kinds else kind
     if good == 0:
         raise UnreadableFile(f"no JSON object on any line ({len(bad)} unreadable lines)")
+    by_case: dict[str, list[str]] = {}
+    for key in kinds:
+        by_case.setdefault(key.lower(), []).append(key)
+    clashes = [names for names in by_case.values() if len(names) > 1]
+    if clashes:
+        raise UnreadableFile(
+            f"the keys {', '.join(map(repr, clashes[0]))} differ only in case; Spark (and Glue) "
+            "match names ignoring case, so they cannot be read apart: rename them")
     return FileScan(path, "json", list(kinds.items()), good, bad, {})
 
 
