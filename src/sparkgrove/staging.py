@@ -17,6 +17,8 @@ import uuid
 from pathlib import Path
 
 OWNER_FILE = ".owner"
+KEEP = frozenset({"journal"})
+"""Folders under the staging root that are not staging: pending publishes' journal."""
 UNOWNED_AGE = 24 * 3600
 """Seconds after which a staging folder with no owner file is removed."""
 
@@ -59,8 +61,9 @@ def sweep(root: Path) -> list[Path]:
     removed: list[Path] = []
     if not root.is_dir():
         return removed
+    pending = _journaled(root)
     for folder in root.iterdir():
-        if not folder.is_dir():
+        if not folder.is_dir() or folder.name in KEEP or str(folder) in pending:
             continue
         try:
             owner = json.loads((folder / OWNER_FILE).read_text())
@@ -76,3 +79,14 @@ def sweep(root: Path) -> list[Path]:
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
+
+
+def _journaled(root: Path) -> set[str]:
+    """Staging folders named by a pending publish's journal: the next run finishes them."""
+    names: set[str] = set()
+    for journal in (root / "journal").glob("publish-*.json"):
+        try:
+            names.update(str(p) for p in json.loads(journal.read_text()).get("staging", []))
+        except (OSError, ValueError, AttributeError):
+            continue
+    return names

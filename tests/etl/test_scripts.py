@@ -220,3 +220,68 @@ def test_a_killed_run_leaves_no_output_and_no_bookmark(spark_workspace: Workspac
                                  "job-bookmark-enable"])
     assert done.state == "SUCCEEDED" and done.rows_written == 4
     assert ws.spark.table("lake.copy").count() == 4
+
+
+PUBLISH_SCRIPT = """
+import sys
+from awsglue.context import GlueContext
+from awsglue.job import Job
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+args = getResolvedOptions(sys.argv, ["JOB_NAME"])
+glue = GlueContext(SparkContext())
+job = Job(glue)
+job.init(args["JOB_NAME"], args)
+frame = glue.create_dynamic_frame.from_catalog(database="raw", table_name="events",
+                                               transformation_ctx="events")
+glue.write_dynamic_frame.from_options(
+    frame=frame.repartition(3), connection_type="s3", format="parquet",
+    connection_options={"path": "s3://lake/published/", "partitionKeys": ["day"]})
+glue.write_dynamic_frame.from_catalog(frame=frame, database="lake", table_name="copy")
+job.commit()
+"""
+
+
+@pytest.mark.parametrize("crash_at", ["publish.move", "publish.catalog"])
+def test_a_run_killed_during_its_publish_is_finished_never_doubled(
+        spark_workspace: Workspace, tmp_path: Path, crash_at: str) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from sparkgrove.etl.runner import list_runs
+    from sparkgrove.store.catalog_store import TableWrite
+    from sparkgrove.store.entities import ColumnSpec
+
+    ws = spark_workspace
+    raw = tmp_path / "events"
+    _events(raw, 1, range(0, 6))
+    _events(raw, 2, range(6, 10))
+    ws.catalog.crawl(raw, "raw")
+    lake = tmp_path / "lake_copy"
+    lake.mkdir()
+    ws.catalog.create_database("lake")
+    ws.catalog.save_table(TableWrite("lake", "copy", str(lake), "parquet",
+                                     (ColumnSpec("id", "int"), ColumnSpec("amount", "double"),
+                                      ColumnSpec("day", "int"))))
+    script = tmp_path / "publish.py"
+    script.write_text(PUBLISH_SCRIPT)
+    cli = [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(ws.settings.workspace),
+           "--master", "local[1]", "etl", "run", str(script), "--JOB_NAME", "pub",
+           "--job-bookmark-option", "job-bookmark-enable"]
+    killed = subprocess.run(cli, env={**os.environ, "SPARKGROVE_CRASH_AT": crash_at},
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert killed.returncode == 137, killed.stderr[-2000:]
+    journal = ws.settings.staging / "journal"
+    assert len(list(journal.glob("publish-*.json"))) == 1, "the plan outlived the kill"
+    rerun = subprocess.run(cli, capture_output=True, text=True, timeout=300, check=False)
+    assert rerun.returncode == 0, rerun.stderr[-2000:]
+    published = ws.settings.workspace / "s3" / "lake" / "published"
+    assert ws.spark.read.parquet(str(published)).count() == 10, "every row once, none twice"
+    assert ws.spark.read.parquet(str(lake)).count() == 10
+    assert ws.catalog.table("lake.copy").properties["recordCount"] == "10"
+    assert not list(journal.glob("publish-*.json"))
+    runs = list_runs(ws, "pub")
+    assert [(r.state, r.rows_written) for r in runs] == [("SUCCEEDED", 0), ("SUCCEEDED", 0)]
+    assert "published on recovery" in runs[1].message
+    assert not [p for p in ws.settings.staging.iterdir() if p.name != "journal"]

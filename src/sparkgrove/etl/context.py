@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import json
-import os
 import re
 import shutil
 import time
@@ -26,7 +25,6 @@ from sparkgrove.etl.paths import mount_object_store, resolve_path
 from sparkgrove.names import split_table_name
 from sparkgrove.spark import read_options, spark_schema
 from sparkgrove.staging import new_staging
-from sparkgrove.store.catalog_store import TableWrite
 from sparkgrove.store.entities import ColumnSpec
 from sparkgrove.workspace import Workspace
 
@@ -63,10 +61,14 @@ class EtlRun:
     committed: bool = False
 
     def publish(self) -> None:
-        """Move staged files into place, update the catalog, advance bookmarks."""
+        """Move staged files into place, update the catalog, advance bookmarks: journaled
+        first, so that a kill at any point is finished by the next run (see
+        :mod:`sparkgrove.etl.publish`)."""
+        from sparkgrove.etl.publish import Plan, TablePlan, carry_out, write_journal
+
         if self.committed:
             return
-        catalog = self.workspace.catalog
+        plan = Plan.new(self.job_name, self.run_id)
         stamp, number = int(time.time() * 1000), 0
         for write in self.pending_writes:
             write.target.mkdir(parents=True, exist_ok=True)
@@ -76,42 +78,18 @@ class EtlRun:
                 name = glue_file_name(source.name, stamp, number)
                 number += 1
                 dest = write.target / source.parent.relative_to(write.staging) / name
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(source, dest)
-            shutil.rmtree(write.staging.parent, ignore_errors=True)
+                plan.moves.append([str(source), str(dest)])
+            plan.staging.append(str(write.staging.parent))
             if write.table is not None:
-                self._register(write)
+                plan.tables.append(TablePlan(
+                    database=write.table[0], name=write.table[1], location=str(write.target),
+                    format=write.format, columns=[[c.name, c.type] for c in write.columns],
+                    partition_keys=list(write.partition_keys), rows=write.rows))
         if self.bookmark_option == ENABLE and self.bookmark_updates:
-            BookmarkStore(catalog.database).commit(self.job_name, self.bookmark_updates,
-                                                   self.run_id)
+            plan.bookmarks = dict(self.bookmark_updates)
+        carry_out(self.workspace, plan, write_journal(self.workspace, plan))
         self.committed = True
         self.workspace.refresh_spark_tables()
-
-    def _register(self, write: PendingWrite) -> None:
-        assert write.table is not None
-        database, name = write.table
-        catalog = self.workspace.catalog
-        catalog.create_database(database)
-        keys = write.partition_keys
-        data_columns = tuple(c for c in write.columns if c.name not in keys)
-        key_columns = tuple(c for c in write.columns if c.name in keys)
-        partitions = []
-        if keys:
-            for folder in sorted({p.parent for p in write.target.rglob("*.*")
-                                  if not p.name.startswith((".", "_"))}):
-                rel = folder.relative_to(write.target).parts
-                if len(rel) == len(keys):
-                    partitions.append((tuple(part.split("=", 1)[1] for part in rel),
-                                       str(folder)))
-        existing = catalog.store.has_table(database, name)
-        records = write.rows
-        if existing:
-            records += int(catalog.table(f"{database}.{name}").properties.get("recordCount", 0))
-        catalog.save_table(TableWrite(
-            database=database, name=name, location=str(write.target), format=write.format,
-            columns=data_columns, partition_keys=key_columns,
-            properties={"classification": write.format, "recordCount": str(records)},
-            partitions=tuple(partitions)))
 
     def discard(self) -> None:
         """Forget staged writes (a failed run)."""

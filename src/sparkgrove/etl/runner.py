@@ -193,6 +193,9 @@ def run_script(workspace: Workspace, script: str | Path, args: list[str], *,
     database = workspace.catalog.database
     log_dir = workspace.settings.logs / "etl"
     log_dir.mkdir(parents=True, exist_ok=True)
+    from sparkgrove.etl.publish import recover
+
+    recover(workspace)  # a run killed during its publish is finished before this one reads
     with database.begin() as conn:
         run_id = int(conn.execute(insert(s.etl_runs).values(
             job=job, script=str(path), args=list(args), state=RUNNING, pid=os.getpid(),
