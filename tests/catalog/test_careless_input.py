@@ -184,3 +184,24 @@ def test_odd_partition_folders_and_case_twin_keys(spark_workspace: Workspace,
     (twins / "f.json").write_text('{"Name": 1, "name": 2}\n')
     with pytest.raises(Exception, match="'Name', 'name' differ only in case"):
         catalog.crawl(twins, "odd")
+
+
+def test_names_spark_cannot_address_are_renamed_or_refused(spark_workspace: Workspace,
+                                                          tmp_path: Path) -> None:
+    catalog = spark_workspace.catalog
+    csv_path = tmp_path / "csvnames" / "f.csv"
+    csv_path.parent.mkdir()
+    csv_path.write_text("a.b,c`d,e f\n1,2,3\n")
+    info = catalog.crawl(csv_path.parent, "odd").tables[0]
+    assert [c.name for c in info.columns] == ["a_b", "c_d", "e_f"]
+    dotted = tmp_path / "dotted"
+    dotted.mkdir()
+    (dotted / "f.json").write_text('{"a.b": 1, "e f": 3}\n')
+    catalog.crawl(dotted, "odd")
+    rows = read_table(spark_workspace.spark, catalog, "odd.dotted").frame.collect()
+    assert [tuple(r) for r in rows] == [(1, 3)]
+    ticked = tmp_path / "ticked"
+    ticked.mkdir()
+    (ticked / "f.json").write_text('{"c`d": 2}\n')
+    with pytest.raises(Exception, match="'c`d' has a backtick"):
+        catalog.crawl(ticked, "odd")

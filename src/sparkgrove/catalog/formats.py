@@ -106,7 +106,12 @@ def classify(path: Path) -> str:
 def scan_file(path: Path) -> FileScan:
     """Read ``path`` whole and describe it."""
     kind = classify(path)
-    return {"csv": _scan_csv, "json": _scan_json, "parquet": _scan_parquet}[kind](path)
+    found = {"csv": _scan_csv, "json": _scan_json, "parquet": _scan_parquet}[kind](path)
+    quoted = [name for name, _ in found.columns if "`" in name]
+    if quoted:
+        raise UnreadableFile(f"the column {quoted[0]!r} has a backtick, which Spark cannot "
+                             "address in a column name; rename it")
+    return found
 
 
 def _read_text(path: Path) -> str:
