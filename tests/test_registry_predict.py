@@ -94,3 +94,28 @@ def test_model_refs_beyond_any_version_and_names_checked_before_the_fit(ws: Work
     with pytest.raises(ConfigError, match="model name 'bad/name' is not allowed"):
         train_table(ws, "p.train", label="nope", model_name="bad/name")
     assert ws.catalog.table("p.train") == started
+
+
+@pytest.mark.parametrize("engine", ["local", "spark"])
+def test_predict_matches_feature_names_ignoring_case(ws: Workspace, tmp_path: Path,
+                                                     engine: str) -> None:
+    import json
+
+    from sparkgrove.spark import read_table
+
+    train_table(ws, "p.train", label="label", model_name="cased", engine="local")
+    folder = tmp_path / f"shouty_{engine}"
+    folder.mkdir()
+    rows = classification_rows(20, seed=8)
+    (folder / "f.json").write_text("".join(
+        json.dumps({"X1": r[0], "X2": r[1], "COLOR": r[2]}) + "\n" for r in rows))
+    ws.catalog.crawl(folder, "p")
+    result = predict_table(ws, "cased", f"p.shouty_{engine}", f"p.scored_{engine}",
+                           engine=engine)
+    assert result.rows == 20
+    names = [c.name for c in ws.catalog.table(f"p.scored_{engine}").columns]
+    assert names[:3] == ["X1", "X2", "COLOR"] and "prediction" in names
+    expected = ws.registry.load_tree_model(ws.registry.get("cased")).predict(
+        {"x1": [r[0] for r in rows], "x2": [r[1] for r in rows], "color": [r[2] for r in rows]})
+    scored = read_table(ws.spark, ws.catalog, f"p.scored_{engine}").frame.toPandas()
+    assert sorted(scored["prediction"]) == sorted(expected)

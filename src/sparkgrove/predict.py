@@ -7,6 +7,7 @@ registered in the catalog, so the output table appears whole or not at all.
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -84,10 +85,19 @@ def predict_table(workspace: Workspace, model_ref: str, table_name: str, output:
     model = workspace.registry.load_tree_model(version)
     source = catalog.table(table_name)
     known = {c.name for c in source.all_columns}
-    missing = [f for f in model.feature_names if f not in known]
+    by_lower: dict[str, list[str]] = {}
+    for name in known:
+        by_lower.setdefault(name.lower(), []).append(name)
+    spelled: dict[str, str | None] = {  # matched as Spark matches names: ignoring case
+        f: f if f in known else next(iter(by_lower.get(f.lower(), [])), None)
+        for f in model.feature_names}
+    missing = [f for f, found in spelled.items() if found is None]
     if missing:
         raise DataError(f"Table {source.qualified_name} lacks column(s) {', '.join(missing)} "
                         f"that model {version.ref} needs.")
+    if any(spelled[f] != f for f in model.feature_names):
+        model = dataclasses.replace(model, features=tuple(
+            dataclasses.replace(f, name=str(spelled[f.name])) for f in model.features))
     for column in (PREDICTION, PROBABILITY):
         if column in known:
             raise DataError(f"Table {source.qualified_name} already has a {column!r} column; "
