@@ -205,3 +205,27 @@ def test_names_spark_cannot_address_are_renamed_or_refused(spark_workspace: Work
     (ticked / "f.json").write_text('{"c`d": 2}\n')
     with pytest.raises(Exception, match="'c`d' has a backtick"):
         catalog.crawl(ticked, "odd")
+
+
+def test_a_crawl_killed_before_its_catalog_change_keeps_one_copy_of_its_rejects(
+        settings: Settings, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    path = write_csv(tmp_path / "t" / "a.csv", ["id", "v"], [[i, i * 1.5] for i in range(20)])
+    with path.open("a") as out:
+        out.write("7,8,9\n")
+    cli = [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(settings.workspace),
+           "crawl", str(tmp_path / "t"), "-d", "d", "--json"]
+    killed = subprocess.run(cli, env={**os.environ, "SPARKGROVE_CRASH_AT": "crawl.rejects"},
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert killed.returncode == 137
+    rejects = settings.rejects
+    assert len(list(rejects.glob("*.jsonl"))) == 1, "the rejects come before the catalog change"
+    assert not Catalog(settings).tables()
+    done = subprocess.run(cli, capture_output=True, text=True, timeout=120, check=True)
+    report = json.loads(done.stdout)
+    assert report["malformed"] == 1 and len(report["rejects_files"]) == 1
+    files = list(rejects.glob("*.jsonl"))
+    assert [str(f) for f in files] == report["rejects_files"], "rewritten, not a second copy"
+    assert [json.loads(x)["text"] for x in files[0].read_text().splitlines()] == ["7,8,9"]

@@ -13,7 +13,7 @@ schema-change policy: ``update`` makes a new table version, ``log`` keeps the ta
 
 from __future__ import annotations
 
-import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -27,6 +27,7 @@ from urllib.parse import unquote
 from sparkgrove.catalog.formats import BadRecord, FileScan, UnreadableFile, scan_file
 from sparkgrove.catalog.infer import NULL, finish, infer_text_type, widen
 from sparkgrove.errors import ConfigError, CrawlError
+from sparkgrove.faults import crash_point
 from sparkgrove.names import check_name, sanitize_name, table_name_from
 from sparkgrove.store.catalog_store import CatalogStore, TableWrite
 from sparkgrove.store.entities import ColumnSpec, FileRecord, TableInfo
@@ -78,9 +79,17 @@ class CrawlReport:
     new_partitions: int = 0
     records: int = 0
     malformed: int = 0
-    rejects_file: str | None = None
+    rejects_files: list[str] = field(default_factory=list)
+    """One JSON-lines file per table with malformed records, written before its catalog
+    change and named by the files it covers, so a crawl killed in between and run again
+    rewrites the same file rather than adding a second copy."""
     problems: list[FileProblem] = field(default_factory=list)
     schema_changes: list[SchemaChange] = field(default_factory=list)
+
+    @property
+    def rejects_file(self) -> str | None:
+        """The rejects file, when one table had malformed records (see ``rejects_files``)."""
+        return self.rejects_files[0] if len(self.rejects_files) == 1 else None
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
@@ -92,6 +101,7 @@ class CrawlReport:
             "records": self.records,
             "malformed": self.malformed,
             "rejects_file": self.rejects_file,
+            "rejects_files": self.rejects_files,
             "problems": [p.to_dict() for p in self.problems],
             "schema_changes": [c.to_dict() for c in self.schema_changes],
         }
@@ -293,18 +303,8 @@ def crawl_path(
     for table_root in roots:
         name = check_name(table, "table") if table else table_name_from(table_root.name)
         _crawl_table(store, database, name, table_root, policy, report, bad_records, progress,
-                     cache)
+                     cache, rejects_dir)
     report.malformed = len(bad_records)
-    if bad_records and rejects_dir is not None:
-        rejects_dir.mkdir(parents=True, exist_ok=True)
-        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
-        target = rejects_dir / f"crawl-{database}-{stamp}.jsonl"
-        staging = target.with_suffix(".tmp")
-        with staging.open("w", encoding="utf-8") as out:
-            for rec in bad_records:
-                out.write(json.dumps(rec.to_dict()) + "\n")
-        staging.replace(target)
-        report.rejects_file = str(target)
     if not report.tables and report.problems:
         reasons = "; ".join(f"{p.path}: {p.reason}" for p in report.problems[:5])
         raise CrawlError(f"Nothing under {root} could be cataloged: {reasons}")
@@ -313,7 +313,8 @@ def crawl_path(
 
 def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, policy: str,
                  report: CrawlReport, bad_records: list[BadRecord],
-                 progress: ProgressFn | None, cache: ScanCache) -> None:
+                 progress: ProgressFn | None, cache: ScanCache,
+                 rejects_dir: Path | None = None) -> None:
     existing = store.get_table(database, name) if store.has_table(database, name) else None
     known = {f.path: f for f in store.files(database, name)} if existing else {}
     files = [root] if root.is_file() else _data_files(root)
@@ -444,6 +445,11 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
     file_records = tuple(
         FileRecord(str(f.path), f.path.stat().st_size, f.path.stat().st_mtime, f.records,
                    f.malformed) for f, _ in accepted)
+    rejected = [r for f, _ in accepted for r in f.bad_records]
+    if rejected and rejects_dir is not None:  # before the catalog change, never after
+        report.rejects_files.append(str(_write_rejects(
+            rejects_dir, database, name, file_records, rejected)))
+    crash_point("crawl.rejects")
     info = store.save_table(TableWrite(
         database=database, name=name, location=location, format=fmt, columns=columns,
         partition_keys=tuple(key_types), properties=props, partitions=partitions,
@@ -464,3 +470,20 @@ def _forget_files(store: CatalogStore, table: TableInfo, gone: list[FileRecord])
         database=table.database, name=table.name, location=table.location,
         format=table.format, columns=table.columns, partition_keys=table.partition_keys,
         properties=props, new_version=False, removed_files=tuple(f.path for f in gone)))
+
+
+def _write_rejects(folder: Path, database: str, name: str, files: tuple[FileRecord, ...],
+                   rejected: list[BadRecord]) -> Path:
+    """Write one table's malformed records, named by the files (path, size, time) they came
+    from: the same files give the same name, so a rerun replaces rather than repeats."""
+    digest = hashlib.sha256("\n".join(
+        f"{f.path}\0{f.size}\0{f.mtime}" for f in sorted(files, key=lambda f: f.path)
+    ).encode()).hexdigest()[:16]
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / f"crawl-{database}-{name}-{digest}.jsonl"
+    staging = folder / f".{target.name}.tmp"
+    with staging.open("w", encoding="utf-8") as out:
+        for rec in rejected:
+            out.write(json.dumps(rec.to_dict()) + "\n")
+    staging.replace(target)
+    return target

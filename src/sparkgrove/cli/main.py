@@ -88,7 +88,7 @@ def crawl(
                   f"{report.new_partitions} new partition(s), {report.records} records.")
     if report.malformed:
         console.print(f"[yellow]{report.malformed} malformed record(s) kept aside in "
-                      f"{escape(str(report.rejects_file))}[/yellow]")
+                      f"{escape(', '.join(report.rejects_files))}[/yellow]")
     for change in report.schema_changes:
         verb = "new version made" if change.applied else "logged, table kept"
         console.print(escape(f"schema change in {change.table} ({verb}): added "
