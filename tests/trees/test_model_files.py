@@ -44,6 +44,7 @@ def _set(key: str, value: Any) -> Callable[[Doc], None]:
     (_set("left_categories", [[1, 5], None, None, None, None]), "sends categories"),
     (_set("left_categories", [[1], None, [0], None, None]), "sends categories"),
     (_set("left", [10**30, -1, 3, -1, -1]), "malformed"),
+    (_set("threshold", [None, None, None, None, None]), "neither a finite threshold"),
     (lambda d: d.update(trees=[]), "has no trees"),
     (lambda d: d["label"].update(classes=["yes", "yes"]), "not distinct"),
     (lambda d: d["label"].update(task="ranking"), "classification or regression"),

@@ -390,9 +390,10 @@ def _check_tree(tree: Tree, features: Sequence[FeatureSpec], width: int, where: 
         spec = features[int(tree.feature[node])]
         cats = tree.left_categories[node]
         if cats is None:
-            if spec.kind == "categorical" and not math.isfinite(tree.threshold[node]):
-                raise ModelFormatError(f"The tree model's {where} node {node} has neither a "
-                                       "threshold nor categories.")
+            if not math.isfinite(tree.threshold[node]):
+                raise ModelFormatError(f"The tree model's {where} node {node} splits on "
+                                       f"{spec.name!r} with neither a finite threshold nor "
+                                       "categories.")
         elif spec.kind != "categorical" or any(not 0 <= c < spec.arity for c in cats):
             raise ModelFormatError(f"The tree model's {where} node {node} sends categories "
                                    f"{list(cats)[:5]} left on {spec.name!r}, which has "
