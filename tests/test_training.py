@@ -183,6 +183,10 @@ def test_infinities_and_text_weights_are_one_clear_line_on_both_engines(
     spark_workspace.catalog.crawl(tmp_path / "inf", "odd")
     with pytest.raises(DataError, match="contains infinity in column 'x1'.*finite ones or NaN"):
         train_table(spark_workspace, "odd.inf", label="label", engine=engine)
+    # A parameter error comes before any data is read (the data here would fail too).
+    with pytest.raises(ConfigError, match="max_depth.*Got 31"):
+        train_table(spark_workspace, "odd.inf", label="label", engine=engine,
+                    params=TreeParams(max_depth=31))
     with pytest.raises(DataError, match="weight column 'w' of odd.inf has type string"):
         train_table(spark_workspace, "odd.inf", label="label", engine=engine,
                     params=TreeParams(weight_col="w"))

@@ -112,6 +112,9 @@ def train_table(
         raise ConfigError(f"The engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
     if model_name is not None:
         check_model_name(model_name)  # before any data is read or fitted
+    params.check_common()
+    if task is not None and task in ("classification", "regression"):
+        params.check(task)
     if not 0.0 < test_fraction < 1.0:
         raise ConfigError(f"--test-fraction must be between 0 and 1 (exclusive); got "
                           f"{test_fraction}.")

@@ -62,6 +62,21 @@ class TreeParams:
 
     def check(self, task: str) -> None:
         """Raise :class:`ConfigError` for the first parameter that breaks its rule."""
+        self.check_common()
+        if self.algorithm == "gbt":
+            if self.loss is not None and self.loss not in GBT_LOSSES[task]:
+                raise ConfigError(f"The 'loss' parameter must be one of "
+                                  f"{', '.join(GBT_LOSSES[task])} for {task}. Got "
+                                  f"{self.loss!r} instead.")
+            return
+        impurity = self.resolved_impurity(task)
+        if impurity not in IMPURITIES[task]:
+            raise ConfigError(
+                f"The 'impurity' parameter must be one of {', '.join(IMPURITIES[task])} for "
+                f"{task}. Got {impurity!r} instead.")
+
+    def check_common(self) -> None:
+        """The rules that hold whatever the task: checked before any data is read."""
         for name, (rule, text) in _RULES.items():
             value = getattr(self, name)
             if value is not None and not rule(value):
@@ -74,17 +89,6 @@ class TreeParams:
         if self.leaf_values not in ("gradient", "newton"):
             raise ConfigError("The 'leaf_values' parameter must be 'gradient' or 'newton'. Got "
                               f"{self.leaf_values!r} instead.")
-        if self.algorithm == "gbt":
-            if self.loss is not None and self.loss not in GBT_LOSSES[task]:
-                raise ConfigError(f"The 'loss' parameter must be one of "
-                                  f"{', '.join(GBT_LOSSES[task])} for {task}. Got "
-                                  f"{self.loss!r} instead.")
-            return
-        impurity = self.resolved_impurity(task)
-        if impurity not in IMPURITIES[task]:
-            raise ConfigError(
-                f"The 'impurity' parameter must be one of {', '.join(IMPURITIES[task])} for "
-                f"{task}. Got {impurity!r} instead.")
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
