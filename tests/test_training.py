@@ -190,3 +190,19 @@ def test_infinities_and_text_weights_are_one_clear_line_on_both_engines(
     with pytest.raises(DataError, match="weight column 'w' of odd.inf has type string"):
         train_table(spark_workspace, "odd.inf", label="label", engine=engine,
                     params=TreeParams(weight_col="w"))
+
+
+@pytest.mark.parametrize("engine", ["spark", "local"])
+def test_nan_features_are_missing_and_nan_labels_are_counted_on_both_engines(
+        spark_workspace: Workspace, tmp_path: Path, engine: str) -> None:
+    rows = regression_rows(160, seed=4)
+    for i in (2, 11, 40):
+        rows[i][0] = "NaN"
+    for i in (5, 60):
+        rows[i][3] = "NaN"
+    write_csv(tmp_path / "nan" / "a.csv", ["x1", "x2", "color", "y"], rows)
+    spark_workspace.catalog.crawl(tmp_path / "nan", "odd", table=f"nan_{engine}")
+    result = train_table(spark_workspace, f"odd.nan_{engine}", label="y", engine=engine)
+    assert result.counts["rows_missing_label"] == 2
+    assert result.counts["rows_train"] + result.counts["rows_test"] == 158
+    assert result.metrics["r2"] > 0.5

@@ -23,6 +23,9 @@ class Workspace:
         self.catalog = Catalog(settings)
         self.registry = Registry(settings, self.catalog.database)
         self._spark: SparkSession | None = None
+        from sparkgrove.etl.publish import recover
+
+        recover(self)  # an ETL publish killed part way is finished before anything reads
         with contextlib.suppress(OSError):  # staging left by runs killed since
             sweep(settings.staging)
 

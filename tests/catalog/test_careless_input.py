@@ -43,6 +43,21 @@ def test_fifos_sockets_and_broken_links_are_reported_never_opened(catalog: Catal
     assert report.tables[0].properties["recordCount"] == "2"
 
 
+def test_links_to_folders_are_reported_and_a_loop_never_followed(catalog: Catalog,
+                                                                  tmp_path: Path) -> None:
+    folder = tmp_path / "t"
+    write_csv(folder / "a.csv", ["a"], [[1], [2]])
+    write_csv(tmp_path / "elsewhere" / "b.csv", ["a"], [[3]])
+    (folder / "back").symlink_to(folder)  # Spark's recursive lookup follows this 40 deep
+    (folder / "other").symlink_to(tmp_path / "elsewhere")
+    report = catalog.crawl(folder, "d")
+    reasons = {Path(p.path).name: p.reason for p in report.problems}
+    assert "a loop, not followed" in reasons["back"]
+    assert "not followed (crawl that folder itself" in reasons["other"]
+    assert report.tables[0].properties["recordCount"] == "2"
+    assert [Path(f.path).name for f in catalog.files(report.tables[0].qualified_name)] == ["a.csv"]
+
+
 def test_odd_csv_content_is_read_or_refused_with_the_rule(spark_workspace: Workspace,
                                                          tmp_path: Path) -> None:
     catalog = spark_workspace.catalog

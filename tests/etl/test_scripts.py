@@ -274,6 +274,14 @@ def test_a_run_killed_during_its_publish_is_finished_never_doubled(
     assert killed.returncode == 137, killed.stderr[-2000:]
     journal = ws.settings.staging / "journal"
     assert len(list(journal.glob("publish-*.json"))) == 1, "the plan outlived the kill"
+    # Any command that opens the workspace next finishes the publish before it reads: the
+    # target is never seen half published.
+    listed = subprocess.run([*cli[:3], "--workspace", str(ws.settings.workspace), "catalog",
+                             "show", "lake.copy", "--json"],
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert listed.returncode == 0, listed.stderr[-2000:]
+    assert '"recordCount": "10"' in listed.stdout
+    assert not list(journal.glob("publish-*.json"))
     rerun = subprocess.run(cli, capture_output=True, text=True, timeout=300, check=False)
     assert rerun.returncode == 0, rerun.stderr[-2000:]
     published = ws.settings.workspace / "s3" / "lake" / "published"

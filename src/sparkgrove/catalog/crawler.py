@@ -119,11 +119,23 @@ def _partition_segment(name: str) -> tuple[str, str] | None:
 
 
 def _data_files(folder: Path) -> list[Path]:
+    """The files under ``folder``, and the links to folders in it (never followed: the crawl
+    reports them, so a link back to an ancestor cannot loop)."""
     found: list[Path] = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not _is_hidden(d))
+        found.extend(Path(dirpath) / d for d in dirnames if (Path(dirpath) / d).is_symlink())
         found.extend(Path(dirpath) / f for f in sorted(filenames) if not _is_hidden(f))
     return found
+
+
+def _folder_link_problem(link: Path) -> str:
+    target = link.resolve()
+    if link.parent.resolve().is_relative_to(target):
+        return (f"a link to {target}, a folder that contains it: a loop, not followed "
+                "(remove the link)")
+    return (f"a link to the folder {target}: not followed (crawl that folder itself, or copy "
+            "or link its files instead)")
 
 
 def _table_roots(root: Path) -> list[Path]:
@@ -323,6 +335,9 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
     present = {str(f) for f in files}
     gone = [known[p] for p in known if p not in present and not Path(p).exists()]
     for file in files:
+        if file.is_symlink() and file.is_dir():
+            report.problems.append(FileProblem(str(file), _folder_link_problem(file)))
+            continue
         try:
             stat = file.stat()
         except OSError as exc:

@@ -16,8 +16,11 @@ TableArg = Annotated[str, typer.Argument(metavar="DB.TABLE", help="A catalog tab
 
 
 def _catalog(ctx: typer.Context) -> Catalog:
+    """The workspace's catalog; opening the workspace finishes any publish a kill left."""
+    from sparkgrove.workspace import Workspace
+
     state: CliState = ctx.obj
-    return Catalog(state.settings())
+    return Workspace(state.settings()).catalog
 
 
 @app.command()

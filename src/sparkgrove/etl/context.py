@@ -64,7 +64,7 @@ class EtlRun:
         """Move staged files into place, update the catalog, advance bookmarks: journaled
         first, so that a kill at any point is finished by the next run (see
         :mod:`sparkgrove.etl.publish`)."""
-        from sparkgrove.etl.publish import Plan, TablePlan, carry_out, write_journal
+        from sparkgrove.etl.publish import Plan, TablePlan, publish
 
         if self.committed:
             return
@@ -87,7 +87,7 @@ class EtlRun:
                     partition_keys=list(write.partition_keys), rows=write.rows))
         if self.bookmark_option == ENABLE and self.bookmark_updates:
             plan.bookmarks = dict(self.bookmark_updates)
-        carry_out(self.workspace, plan, write_journal(self.workspace, plan))
+        publish(self.workspace, plan)
         self.committed = True
         self.workspace.refresh_spark_tables()
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sparkgrove.faults import crash_point
+from sparkgrove.locks import file_lock
 from sparkgrove.store.catalog_store import TableWrite
 from sparkgrove.store.entities import ColumnSpec
 from sparkgrove.workspace import Workspace
@@ -85,8 +86,23 @@ def write_journal(workspace: Workspace, plan: Plan) -> Path:
     return target
 
 
+def publish_lock(workspace: Workspace) -> Path:
+    """The lock file that one publish (or recovery) at a time holds in a workspace."""
+    return journal_dir(workspace) / ".lock"
+
+
+def publish(workspace: Workspace, plan: Plan) -> None:
+    """Journal ``plan`` and carry it out, holding the workspace's publish lock."""
+    with file_lock(publish_lock(workspace)):
+        carry_out(workspace, plan, write_journal(workspace, plan))
+
+
 def carry_out(workspace: Workspace, plan: Plan, journal: Path) -> None:
-    """Do every step of ``plan`` (each safe to repeat), then drop its journal."""
+    """Do every step of ``plan`` (each safe to repeat), then drop its journal.
+
+    The caller holds :func:`publish_lock`, so a recovery in another process never carries out
+    a journal whose publish is still running.
+    """
     from sparkgrove.etl.bookmarks import BookmarkStore
 
     for source, dest in plan.moves:
@@ -113,17 +129,19 @@ def recover(workspace: Workspace) -> list[str]:
 
     folder = journal_dir(workspace)
     done: list[str] = []
-    if not folder.is_dir():
+    if not folder.is_dir() or not any(folder.glob("publish-*.json")):
         return done
-    for journal in sorted(folder.glob("publish-*.json")):
-        plan = Plan.from_dict(json.loads(journal.read_text(encoding="utf-8")))
-        carry_out(workspace, plan, journal)
-        if plan.run_id is not None:
-            with workspace.catalog.database.begin() as conn:
-                conn.execute(update(s.etl_runs).where(s.etl_runs.c.id == plan.run_id).values(
-                    state="SUCCEEDED", ended_at=utcnow(),
-                    message="published on recovery: the run was stopped during its publish"))
-        done.append(plan.id)
+    with file_lock(publish_lock(workspace)):
+        # Under the lock, a journal left is one whose publisher died (a live one holds it).
+        for journal in sorted(folder.glob("publish-*.json")):
+            plan = Plan.from_dict(json.loads(journal.read_text(encoding="utf-8")))
+            carry_out(workspace, plan, journal)
+            if plan.run_id is not None:
+                with workspace.catalog.database.begin() as conn:
+                    conn.execute(update(s.etl_runs).where(s.etl_runs.c.id == plan.run_id).values(
+                        state="SUCCEEDED", ended_at=utcnow(),
+                        message="published on recovery: the run was stopped during its publish"))
+            done.append(plan.id)
     return done
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import SQLAlchemyError
 
 from sparkgrove.errors import ConfigError
+from sparkgrove.locks import file_lock
 from sparkgrove.store import schema
 
 Migration = Callable[[Connection], None]
@@ -107,15 +108,8 @@ class Database:
                 self.engine.url.database == ":memory:":
             yield  # PostgreSQL takes its advisory lock inside the migration's transaction
             return
-        import fcntl
-
-        lock_path = Path(self.engine.url.database + ".migrate.lock")
-        with lock_path.open("a") as handle:
-            fcntl.flock(handle, fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle, fcntl.LOCK_UN)
+        with file_lock(Path(self.engine.url.database + ".migrate.lock")):
+            yield
 
     def _migrate(self) -> list[int]:
         applied: list[int] = []
