@@ -72,6 +72,9 @@ class Data:
     xbr: npt.NDArray[Any] | None = None
     """The same bins row-major (rows x features), for row-wise histograms; ``None`` in
     MLlib-parity mode, whose histograms add rows in MLlib's order, one feature at a time."""
+    stats: tuple[npt.NDArray[np.float64], ...] | None = None
+    """Per-row ``(w, w y, w y²)`` already multiplied by the row counts, when the caller has
+    them (a boosting step computes them in one pass)."""
 
     @property
     def n_features(self) -> int:
@@ -81,6 +84,8 @@ class Data:
 
 def _stat_arrays(data: Data, counts: npt.NDArray[np.float64]
                  ) -> tuple[npt.NDArray[np.float64], ...]:
+    if data.stats is not None:
+        return data.stats
     w = data.weight * counts
     if data.is_cls:
         empty = np.empty(0)

@@ -536,7 +536,7 @@ class BoostingGrowth:
                 raise DataError(f"{type(self).__name__} supports binary labels only, as MLlib's "
                                 f"GBTClassifier does; the label has {est.n_classes_} classes. "
                                 "Use a random forest for more classes.")
-            target = prepared.y_index * 2.0 - 1.0
+            target: Array = np.asarray(prepared.y_index * 2.0 - 1.0, dtype=np.float64)
         else:
             target = prepared.yf
         n_rows = prepared.encoded.n_rows
@@ -547,7 +547,7 @@ class BoostingGrowth:
         if self.leaf_values not in LEAF_VALUES:
             raise ConfigError(f"The 'leaf_values' parameter of {type(self).__name__} must be one "
                               f"of {', '.join(LEAF_VALUES)}. Got {self.leaf_values!r} instead.")
-        newton = self.leaf_values == "newton" and self.loss in HESSIANS
+        newton = self.leaf_values == "newton" and self.loss in NEWTON_LOSSES
         weight = prepared.weight
         held_out = np.zeros(n_rows, dtype=bool)
         if self.validation_fraction is not None:
@@ -574,18 +574,20 @@ class BoostingGrowth:
                 best_error = _weighted_mean(error(score[held_out], target[held_out]),
                                             weight[held_out])
         for m in range(first, self.max_iter + first):
-            residual: npt.NDArray[np.float64] = np.asarray(
-                target if m == 0 else negative_gradient(score, target), dtype=np.float64)
-            tree_weight = train_weight
+            counts = self._row_counts(n_rows, held_out, rng)
             if newton and m > 0:
                 # A regression tree on -g/h weighted by h splits by Gl²/Hl + Gr²/Hr - G²/H and
                 # puts G/H in each leaf: the Newton step of LightGBM and XGBoost.
-                hessian = np.maximum(HESSIANS[self.loss](score, target, residual), 1e-12)
-                residual = residual / hessian
-                tree_weight = train_weight * hessian
-            data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=residual,
-                        weight=tree_weight, is_cls=False, xbr=xbr)
-            grown = grow_tree(data, self._row_counts(n_rows, held_out, rng), config, rng)
+                data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=target,
+                            weight=train_weight, is_cls=False, xbr=xbr,
+                            stats=kernels.newton_stats(score, target, train_weight, counts,
+                                                       NEWTON_LOSSES[self.loss]))
+            else:
+                residual: npt.NDArray[np.float64] = np.asarray(
+                    target if m == 0 else negative_gradient(score, target), dtype=np.float64)
+                data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=residual,
+                            weight=train_weight, is_cls=False, xbr=xbr)
+            grown = grow_tree(data, counts, config, rng)
             step = 1.0 if m == 0 else float(self.step_size)
             leaves = grown.leaf_of_row if grown.leaf_of_row is not None else grown.apply_binned(xb)
             trees.append(grown.tree)
@@ -621,13 +623,9 @@ LEAF_VALUES = ("gradient", "newton")
 mean (MLlib's rule); ``newton``: trees split by the second-order gain and a leaf holds the sum of
 negative gradients over the sum of second derivatives (LightGBM's and XGBoost's rule), for the
 logistic and squared losses."""
-HESSIANS: dict[str, Callable[[Array, Array, Array], Array]] = {
-    # second derivatives of MLlib's losses 2 log(1 + exp(-2yF)) and (y - F)^2, from the score
-    # F, the label y and the negative gradient r: for the logistic loss r = 4y / (1 + e^{2yF}),
-    # so h = 8 e^{2yF} / (1 + e^{2yF})² = r y (2 - r y / 2) with no second exponential.
-    "logistic": lambda f, y, r: r * y * (2.0 - 0.5 * r * y),
-    "squared": lambda f, y, r: np.full_like(f, 2.0),
-}
+NEWTON_LOSSES = {"logistic": kernels.LOGISTIC, "squared": kernels.SQUARED}
+"""Losses with a second derivative, for Newton leaves (:func:`kernels.newton_stats`): for the
+logistic loss the negative gradient is r = 4y / (1 + e^{2yF}) and h = r y (2 - r y / 2)."""
 
 
 def _base_score(loss: str, target: Array, weight: Array) -> float:

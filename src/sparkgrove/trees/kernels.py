@@ -310,32 +310,71 @@ def best_split(hist, total, features, is_cat, unordered, n_bins, code, n_classes
     return best_gain, best_f, best_kind, best_bin, best_missing_left, best_left, best_right
 
 
-@numba.njit(cache=True)
+@numba.njit(parallel=True, cache=True)
 def partition(rows, col, goes_left, values):
-    """Split ``rows`` (kept in order) by ``goes_left[bin of the row]``, in one pass; also
-    returns the sum of ``values`` over each side (a node's sum of squares, when its
-    histogram leaves them out)."""
+    """Split ``rows`` (kept in order) by ``goes_left[bin of the row]``; also returns the sum of
+    ``values`` over each side (a node's sum of squares, when its histogram leaves them out).
+
+    Chunks of rows are counted in parallel, then each writes its rows at its offsets: the
+    rows are the same as one sequential pass gives (the sums are added chunk by chunk).
+    """
     n = rows.shape[0]
-    left = np.empty(n, dtype=rows.dtype)
-    right = np.empty(n, dtype=rows.dtype)
-    a = 0
-    b = 0
+    with_values = values.shape[0] > 0
+    n_chunks = max(1, min(64, n // 32768))
+    size = (n + n_chunks - 1) // n_chunks
+    lefts = np.zeros(n_chunks, dtype=np.int64)
+    sums_left = np.zeros(n_chunks)
+    sums_right = np.zeros(n_chunks)
+    for c in numba.prange(n_chunks):
+        a = 0
+        sl = 0.0
+        sr = 0.0
+        if with_values:
+            for i in range(c * size, min(n, (c + 1) * size)):
+                r = rows[i]
+                go = goes_left[col[r]]
+                a += go
+                v = values[r]
+                sl += v if go else 0.0
+                sr += 0.0 if go else v
+        else:
+            for i in range(c * size, min(n, (c + 1) * size)):
+                a += goes_left[col[rows[i]]]
+        lefts[c] = a
+        sums_left[c] = sl
+        sums_right[c] = sr
+    n_left = 0
+    starts_left = np.empty(n_chunks, dtype=np.int64)
+    starts_right = np.empty(n_chunks, dtype=np.int64)
+    for c in range(n_chunks):
+        starts_left[c] = n_left
+        starts_right[c] = c * size - n_left
+        n_left += lefts[c]
+    left = np.empty(n_left + 1, dtype=rows.dtype)
+    right = np.empty(n - n_left + 1, dtype=rows.dtype)
+    spare_left = n_left
+    spare_right = n - n_left
+    for c in numba.prange(n_chunks):
+        a = starts_left[c]
+        b = starts_right[c]
+        end_a = a + lefts[c]
+        stop = min(n, (c + 1) * size)
+        end_b = b + (stop - c * size) - lefts[c]
+        for i in range(c * size, stop):
+            # Branch-free, as a split sends rows either way unpredictably: each row is written
+            # to both sides and kept on one; a write past a chunk's share goes to a spare slot.
+            r = rows[i]
+            go = np.int64(goes_left[col[r]])
+            left[a if a < end_a else spare_left] = r
+            right[b if b < end_b else spare_right] = r
+            a += go
+            b += 1 - go
     sum_left = 0.0
     sum_right = 0.0
-    with_values = values.shape[0] > 0
-    for i in range(n):
-        r = rows[i]
-        if goes_left[col[r]]:
-            left[a] = r
-            a += 1
-            if with_values:
-                sum_left += values[r]
-        else:
-            right[b] = r
-            b += 1
-            if with_values:
-                sum_right += values[r]
-    return left[:a], right[:b], sum_left, sum_right
+    for c in range(n_chunks):
+        sum_left += sums_left[c]
+        sum_right += sums_right[c]
+    return left[:n_left], right[:n - n_left], sum_left, sum_right
 
 
 @numba.njit(parallel=True, cache=True)
@@ -381,3 +420,31 @@ def sum_at(values, rows):
     for i in range(rows.shape[0]):
         total += values[rows[i]]
     return total
+
+
+LOGISTIC, SQUARED = 0, 1
+
+
+@numba.njit(parallel=True, cache=True)
+def newton_stats(score, target, weight, counts, loss):
+    """One Newton boosting step's per-row statistics in one pass, without temporaries: the
+    weight ``w = weight x count x h``, ``w r`` and ``w r²`` for the step ``r = -g / h`` of MLlib's
+    logistic loss ``2 log(1 + exp(-2yF))`` or squared loss ``(y - F)²``."""
+    n = score.shape[0]
+    w = np.empty(n)
+    wy = np.empty(n)
+    wyy = np.empty(n)
+    for i in numba.prange(n):
+        y = target[i]
+        if loss == LOGISTIC:
+            g = 4.0 * y / (1.0 + math.exp(2.0 * y * score[i]))  # the negative gradient
+            h = max(g * y * (2.0 - 0.5 * g * y), 1e-12)
+        else:
+            g = 2.0 * (y - score[i])
+            h = 2.0
+        r = g / h
+        wi = weight[i] * counts[i] * h
+        w[i] = wi
+        wy[i] = wi * r
+        wyy[i] = wi * r * r
+    return w, wy, wyy

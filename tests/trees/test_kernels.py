@@ -1,0 +1,35 @@
+import numpy as np
+import pytest
+
+from sparkgrove.trees import kernels
+
+
+@pytest.mark.parametrize("n", [0, 1, 5, 32_768, 32_769, 300_001])
+def test_partition_keeps_row_order_and_sums_across_chunk_boundaries(n: int) -> None:
+    rng = np.random.default_rng(n)
+    col = rng.integers(0, 32, 600_000).astype(np.uint8)
+    goes_left = rng.random(33) < 0.5
+    values = rng.random(600_000)
+    rows = np.sort(rng.choice(600_000, n, replace=False)).astype(np.int64)
+    expected = goes_left[col[rows]]
+    left, right, sum_left, sum_right = kernels.partition(rows, col, goes_left, values)
+    np.testing.assert_array_equal(left, rows[expected])
+    np.testing.assert_array_equal(right, rows[~expected])
+    assert sum_left == pytest.approx(values[rows[expected]].sum())
+    assert sum_right == pytest.approx(values[rows[~expected]].sum())
+    left, right, _, _ = kernels.partition(rows, col, goes_left, np.empty(0))
+    np.testing.assert_array_equal(left, rows[expected])
+
+
+def test_newton_stats_are_the_logistic_and_squared_steps() -> None:
+    rng = np.random.default_rng(0)
+    score, target = rng.normal(size=50), np.where(rng.random(50) < 0.5, -1.0, 1.0)
+    weight, counts = rng.random(50), (rng.random(50) < 0.8).astype(float)
+    w, wy, wyy = kernels.newton_stats(score, target, weight, counts, kernels.LOGISTIC)
+    g = 4 * target / (1 + np.exp(2 * target * score))
+    h = 8 * np.exp(2 * target * score) / (1 + np.exp(2 * target * score)) ** 2
+    np.testing.assert_allclose(w, weight * counts * h)
+    np.testing.assert_allclose(wy, weight * counts * g, atol=1e-12)
+    np.testing.assert_allclose(wyy, weight * counts * g * g / h, atol=1e-12)
+    w, wy, _ = kernels.newton_stats(score, target, weight, counts, kernels.SQUARED)
+    np.testing.assert_allclose(wy, weight * counts * 2 * (target - score))
