@@ -7,10 +7,15 @@ def test_public_surface_is_sorted_and_importable() -> None:
         assert getattr(sparkgrove, name) is not None
 
 
-def test_every_error_derives_from_the_root_with_an_exit_code() -> None:
-    errors = [getattr(sparkgrove, n) for n in sparkgrove.__all__ if n.endswith(("Error",
-                                                                                "Problem"))]
-    assert len(errors) == 9
+def test_every_error_lives_in_errors_derives_from_the_root_and_is_exported() -> None:
+    import inspect
+
+    from sparkgrove import errors as module
+
+    errors = [c for _, c in inspect.getmembers(module, inspect.isclass)
+              if issubclass(c, Exception) and c.__module__ == module.__name__]
+    assert len(errors) == 16
+    assert {e.__name__ for e in errors} <= set(sparkgrove.__all__)
     for error in errors:
         assert issubclass(error, sparkgrove.SparkgroveError)
         assert error.exit_code >= 1

@@ -1,6 +1,9 @@
 from pathlib import Path
 
-from sparkgrove.spark import read_table, register_tables
+import pytest
+
+from sparkgrove.errors import SparkError
+from sparkgrove.spark import map_spark_errors, read_table, register_tables
 from sparkgrove.workspace import Workspace
 from tests.helpers import write_csv
 
@@ -70,3 +73,18 @@ def test_hyphenated_names_are_registered_with_underscores_and_a_bad_table_is_ski
     assert "shop-eu.daily-sales" in names and "shop-eu.broken" not in names
     assert ws.spark.sql("SELECT count(*) AS n FROM shop_eu.daily_sales").first().n == 2
     assert read_table(ws.spark, ws.catalog, "shop-eu.daily-sales").frame.count() == 2
+
+
+def test_spark_failures_become_one_error_with_the_java_cause_kept(spark: object) -> None:
+    from pyspark.errors import AnalysisException
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    assert session is not None
+    with pytest.raises(SparkError, match="Spark failed while reading t: .*nosuch_xyz") as caught, \
+            map_spark_errors("reading t"):
+        session.sql("SELECT * FROM nosuch_xyz").collect()
+    assert isinstance(caught.value.__cause__, AnalysisException)
+    assert "\n" not in str(caught.value)
+    with pytest.raises(KeyError), map_spark_errors("reading t"):  # not Spark's: unchanged
+        raise KeyError("x")

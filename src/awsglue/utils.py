@@ -1,5 +1,6 @@
 """``from awsglue.utils import getResolvedOptions``."""
 
-from sparkgrove.etl.utils import GlueArgumentError, getResolvedOptions
+from sparkgrove.errors import GlueArgumentError
+from sparkgrove.etl.utils import getResolvedOptions
 
 __all__ = ["GlueArgumentError", "getResolvedOptions"]

@@ -16,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from sparkgrove.catalog.crawler import CrawlReport
-from sparkgrove.etl.dynamicframe import EtlError
-from sparkgrove.etl.runner import RunRecord, run_script
+from sparkgrove.errors import EtlError
+from sparkgrove.etl.runner import run_script
 from sparkgrove.predict import PredictResult, predict_table
+from sparkgrove.store.run_store import RunRecord
+from sparkgrove.store.states import RunState
 from sparkgrove.training import TrainResult, train_table
 from sparkgrove.trees.params import TreeParams
 from sparkgrove.workspace import Workspace
@@ -115,7 +117,7 @@ def run_demo(workspace: Workspace, step: Step | None = None) -> DemoResult:
     result.etl = run_script(workspace, ETL_SCRIPT, [
         "--JOB_NAME", "clean_penguins", "--database", DEMO_DATABASE,
         "--job-bookmark-option", "job-bookmark-enable"])
-    if result.etl.state != "SUCCEEDED":
+    if result.etl.state != RunState.SUCCEEDED:
         raise EtlError(f"The demo's ETL job failed: {result.etl.message} (log "
                        f"{result.etl.log_path}).")
     say("training an MLlib decision tree on demo.penguins_clean")

@@ -8,12 +8,19 @@ Every error derives from one root, carries a stable ``code`` and maps to a proce
     ├── EnvironmentProblem     the machine lacks something, e.g. Java (exit 3, HTTP 500)
     ├── NotFoundError          unknown database, table, column, model or version (exit 4, HTTP 404)
     ├── AlreadyExistsError     a name that is taken (exit 5, HTTP 409)
-    ├── InvalidNameError       a name or path that breaks the naming rules (exit 2, HTTP 400)
     ├── DataError              the data cannot be used as asked: empty table, label unfit (exit 6, HTTP 422);
     │                          also a ValueError, as scikit-learn's estimators raise
     │   └── DataTypeError      a value whose type cannot be used (also a TypeError)
-    ├── CrawlError             a crawl that found nothing usable (exit 6, HTTP 422)
-    └── ModelFormatError       a portable model file that cannot be read (exit 7, HTTP 422)
+    │   ├── CrawlError         a crawl that found nothing usable
+    │   └── NotFittedError     an estimator used before ``fit`` (also an AttributeError)
+    ├── ModelFormatError       a portable model file that cannot be read (exit 7, HTTP 422)
+    ├── EtlError               an ETL transform or job run failed (exit 8, HTTP 422)
+    ├── NotOfferedError        an API of AWS Glue or Zeppelin with no local meaning (exit 9, HTTP 501)
+    ├── NotebookRunError       a notebook run that failed or skipped cells (exit 10, HTTP 422)
+    └── SparkError             Spark itself failed; the Java cause is kept (exit 11, HTTP 502)
+
+``ConfigError`` has ``InvalidNameError`` (a name or path that breaks the naming rules) and
+``GlueArgumentError`` (a job argument the script asks for was not passed) below it.
 
 Messages name the thing, the rule it broke, the value, and the fix.
 """
@@ -95,6 +102,44 @@ class CrawlError(DataError):
     """A crawl found nothing it could catalog."""
 
     code = "crawl"
+
+
+class NotFittedError(DataError, AttributeError):
+    """An estimator used before ``fit`` (scikit-learn's ``NotFittedError`` is also a
+    ValueError and an AttributeError)."""
+
+    code = "not_fitted"
+
+
+class GlueArgumentError(ConfigError):
+    """A job argument the script asks for was not passed."""
+
+    code = "glue_argument"
+
+
+class EtlError(SparkgroveError):
+    """An ETL transform or job failed (for instance past its error thresholds)."""
+
+    code = "etl"
+    exit_code = 8
+    http_status = 422
+
+
+class NotebookRunError(SparkgroveError):
+    """A notebook run that failed, or skipped cells it could not run."""
+
+    code = "notebook_run"
+    exit_code = 10
+    http_status = 422
+
+
+class SparkError(SparkgroveError):
+    """Spark failed in a way sparkgrove has no better words for; the message is Spark's first
+    line and ``__cause__`` keeps the Java exception."""
+
+    code = "spark"
+    exit_code = 11
+    http_status = 502
 
 
 class NotOfferedError(SparkgroveError, NotImplementedError):

@@ -16,7 +16,7 @@ from typing import Any
 
 from sparkgrove.errors import AlreadyExistsError, ConfigError, DataError
 from sparkgrove.names import split_table_name
-from sparkgrove.spark import read_table
+from sparkgrove.spark import map_spark_errors, read_table
 from sparkgrove.staging import new_staging
 from sparkgrove.store.catalog_store import TableWrite
 from sparkgrove.store.entities import ColumnSpec, TableInfo
@@ -109,28 +109,29 @@ def predict_table(workspace: Workspace, model_ref: str, table_name: str, output:
         engine = choose_engine(rows, len(source.all_columns))
     if engine == "local" and supports(source):
         return _predict_in_process(workspace, version.ref, model, source, out_db, out_name)
-    from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
+    with map_spark_errors(f"scoring {source.qualified_name}"):
+        from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
-    spark = workspace.spark
-    read = read_table(spark, catalog, source.qualified_name, rejects_label="predict")
-    added = ([StructField(PREDICTION, StringType(), True),
-              StructField(PROBABILITY, ArrayType(DoubleType()), True)]
-             if model.task == "classification" else [StructField(PREDICTION, DoubleType(), True)])
-    schema = StructType([*read.frame.schema.fields, *added])
-    doc = model.to_json()
-    scored = read.frame.mapInArrow(lambda it: score_batches(doc, it), schema)
-    catalog.create_database(out_db)
+        spark = workspace.spark
+        read = read_table(spark, catalog, source.qualified_name, rejects_label="predict")
+        added = ([StructField(PREDICTION, StringType(), True),
+                  StructField(PROBABILITY, ArrayType(DoubleType()), True)]
+                 if model.task == "classification" else [StructField(PREDICTION, DoubleType(), True)])
+        schema = StructType([*read.frame.schema.fields, *added])
+        doc = model.to_json()
+        scored = read.frame.mapInArrow(lambda it: score_batches(doc, it), schema)
+        catalog.create_database(out_db)
 
-    def write(staging: Path) -> int:
-        scored.write.mode("errorifexists").parquet(str(staging))
-        return int(spark.read.parquet(str(staging)).count())
+        def write(staging: Path) -> int:
+            scored.write.mode("errorifexists").parquet(str(staging))
+            return int(spark.read.parquet(str(staging)).count())
 
-    final, rows = _publish(workspace, out_db, out_name, write)
-    columns = tuple(ColumnSpec(f.name, f.dataType.simpleString()) for f in schema.fields)
-    info = _register_output(workspace, version.ref, source, out_db, out_name, final, columns,
-                            rows)
-    workspace.refresh_spark_tables()
-    return PredictResult(version.ref, info, rows, read.malformed)
+        final, rows = _publish(workspace, out_db, out_name, write)
+        columns = tuple(ColumnSpec(f.name, f.dataType.simpleString()) for f in schema.fields)
+        info = _register_output(workspace, version.ref, source, out_db, out_name, final, columns,
+                                rows)
+        workspace.refresh_spark_tables()
+        return PredictResult(version.ref, info, rows, read.malformed)
 
 
 def _publish(workspace: Workspace, out_db: str, out_name: str,

@@ -10,12 +10,13 @@ import datetime as dt
 import os
 import sys
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkgrove.errors import DataError, EnvironmentProblem
+from sparkgrove.errors import DataError, EnvironmentProblem, SparkError, SparkgroveError
 from sparkgrove.java import check_java
 from sparkgrove.names import spark_name
 from sparkgrove.settings import Settings
@@ -85,6 +86,49 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
 
 
 DEFAULT_CONNECT_TIMEOUT = 45.0
+
+
+def from_spark(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised by PySpark or Py4J (Spark's side of a call)."""
+    return type(exc).__module__.startswith(("pyspark", "py4j"))
+
+
+def java_cause(exc: BaseException) -> str | None:
+    """The innermost Java exception of a Py4J error, as ``class: message``."""
+    java = getattr(exc, "java_exception", None)
+    if java is None:
+        return None
+    try:
+        while java.getCause() is not None and java.getCause() != java:
+            java = java.getCause()
+        return str(java.toString()).splitlines()[0]
+    except Exception:  # the gateway may be gone; fall back to the Python text
+        return None
+
+
+def spark_error_text(exc: BaseException) -> str:
+    """One line for a Spark failure: the Java cause, else the first line of PySpark's text."""
+    cause = java_cause(exc)
+    if cause:
+        return cause
+    lines = str(exc).strip().splitlines()
+    return lines[0] if lines else type(exc).__name__
+
+
+@contextmanager
+def map_spark_errors(doing: str) -> Iterator[None]:
+    """Turn what Spark raises (Py4J's Java errors, PySpark's analysis and runtime errors) into
+    :class:`SparkError` saying what was being done, with the original kept as ``__cause__``,
+    as httpx's ``map_httpcore_exceptions`` does for its transport. Our own errors and
+    anything not from Spark pass through unchanged."""
+    try:
+        yield
+    except SparkgroveError:
+        raise
+    except Exception as exc:
+        if not from_spark(exc):
+            raise
+        raise SparkError(f"Spark failed while {doing}: {spark_error_text(exc)}") from exc
 
 
 def connect_timeout() -> float:

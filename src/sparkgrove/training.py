@@ -16,7 +16,7 @@ from sparkgrove.catalog.api import Catalog
 from sparkgrove.catalog.arrow_reader import read_table_arrow, supports
 from sparkgrove.errors import ConfigError, DataError
 from sparkgrove.names import check_model_name
-from sparkgrove.spark import read_table, spark_version
+from sparkgrove.spark import map_spark_errors, read_table, spark_version
 from sparkgrove.staging import new_staging
 from sparkgrove.store.entities import ColumnSpec, ModelVersion, TableInfo
 from sparkgrove.trees.engine import make_learner
@@ -142,80 +142,81 @@ def train_table(
                           "--leaf-values.")
     if engine == "local" and supports(table):
         return _train_in_process(run)
-    from pyspark.sql import functions as F
+    with map_spark_errors(f"training on {table.qualified_name}"):
+        from pyspark.sql import functions as F
 
-    spark = workspace.spark
-    say(f"reading {table.qualified_name}")
-    read = read_table(spark, catalog, table.qualified_name, rejects_label="train")
-    cols = [name for name, _ in plan.features] + [label]
-    frame = read.frame.select(*[F.col(f"`{c}`") for c in cols] + (
-        [F.col(f"`{params.weight_col}`").cast("double").alias(WEIGHT_COL)]
-        if params.weight_col else []))
-    label_col = F.col(f"`{label}`")
-    usable = label_col.isNotNull()
-    if label_spec.type in ("float", "double"):
-        usable = usable & ~F.isnan(label_col)
-    frame = frame.cache()
-    total = frame.count()
-    if total == 0:
-        raise DataError(f"Table {table.qualified_name} has no readable rows "
-                        f"({read.malformed} malformed); crawl data into it first.")
-    _refuse_infinities(frame, table.qualified_name, [
-        n for n, kind in plan.features if kind == "numeric"] + (
-        [label] if feature_kind(label_spec) == "numeric" else []))
-    labelled = frame.filter(usable)
-    distinct = [r[0] for r in labelled.select(label_col).distinct().limit(MAX_CLASSES + 1)
-                .collect()]
-    labelled_rows = labelled.count()
-    if labelled_rows == 0:
-        raise DataError(f"Every row of {table.qualified_name} lacks the label {label!r}; "
-                        "choose a label column that has values.")
-    task = _choose_task(run, len(distinct))
-    classes = _sorted_classes(distinct) if task == "classification" else ()
-    labelled = index_label(labelled, label, task, classes)
-    train, test = labelled.randomSplit([1.0 - test_fraction, test_fraction], seed=seed)
-    train = train.cache()
-    train_rows, test_rows = train.count(), test.count()
-    if test_rows == 0 or train_rows == 0:
-        raise DataError(f"The split left {train_rows} training and {test_rows} test rows of "
-                        f"{labelled_rows}; change --test-fraction or add data.")
-    params, kept, notes = _fit_categories(train, plan.features, params)
-    for note in notes:
-        say(note)
+        spark = workspace.spark
+        say(f"reading {table.qualified_name}")
+        read = read_table(spark, catalog, table.qualified_name, rejects_label="train")
+        cols = [name for name, _ in plan.features] + [label]
+        frame = read.frame.select(*[F.col(f"`{c}`") for c in cols] + (
+            [F.col(f"`{params.weight_col}`").cast("double").alias(WEIGHT_COL)]
+            if params.weight_col else []))
+        label_col = F.col(f"`{label}`")
+        usable = label_col.isNotNull()
+        if label_spec.type in ("float", "double"):
+            usable = usable & ~F.isnan(label_col)
+        frame = frame.cache()
+        total = frame.count()
+        if total == 0:
+            raise DataError(f"Table {table.qualified_name} has no readable rows "
+                            f"({read.malformed} malformed); crawl data into it first.")
+        _refuse_infinities(frame, table.qualified_name, [
+            n for n, kind in plan.features if kind == "numeric"] + (
+            [label] if feature_kind(label_spec) == "numeric" else []))
+        labelled = frame.filter(usable)
+        distinct = [r[0] for r in labelled.select(label_col).distinct().limit(MAX_CLASSES + 1)
+                    .collect()]
+        labelled_rows = labelled.count()
+        if labelled_rows == 0:
+            raise DataError(f"Every row of {table.qualified_name} lacks the label {label!r}; "
+                            "choose a label column that has values.")
+        task = _choose_task(run, len(distinct))
+        classes = _sorted_classes(distinct) if task == "classification" else ()
+        labelled = index_label(labelled, label, task, classes)
+        train, test = labelled.randomSplit([1.0 - test_fraction, test_fraction], seed=seed)
+        train = train.cache()
+        train_rows, test_rows = train.count(), test.count()
+        if test_rows == 0 or train_rows == 0:
+            raise DataError(f"The split left {train_rows} training and {test_rows} test rows of "
+                            f"{labelled_rows}; change --test-fraction or add data.")
+        params, kept, notes = _fit_categories(train, plan.features, params)
+        for note in notes:
+            say(note)
 
-    workdir = new_staging(workspace.settings.staging, "train")
-    try:
-        if engine == "spark":
-            say(f"fitting MLlib's {ALGORITHM_NAMES[params.algorithm]} ({task}, "
-                f"maxDepth={params.max_depth})")
-            fit = fit_pipeline(train, features=plan.features, label=label, task=task,
-                               classes=classes, params=params, workdir=workdir / "mllib",
-                               kept=kept)
-            tree_model = fit.tree_model
-            say("evaluating on the held-out rows")
-            scored = fit.pipeline.transform(test)
-            metrics = evaluate_predictions(scored, task=task, label_col=LABEL_COL,
-                                           classes=classes,
-                                           weight_col=WEIGHT_COL if params.weight_col else None)
-            mllib_dir: Any = workdir / "mllib"
-        else:
-            say(f"fitting a local {ALGORITHM_NAMES[params.algorithm]} ({task}, "
-                f"maxDepth={params.max_depth})")
-            tree_model, metrics = fit_local(train, test, features=plan.features, label=label,
-                                            task=task, classes=classes, params=params)
-            mllib_dir = None
-        counts = {"rows_read": total, "rows_malformed": read.malformed,
-                  "rows_missing_label": total - labelled_rows, "rows_train": train_rows,
-                  "rows_test": test_rows}
-        return _register(run, engine=engine, task=task, params=params, tree_model=tree_model,
-                         metrics=metrics, counts=counts, mllib_dir=mllib_dir,
-                         rejects_path=read.rejects_path, notes=notes,
-                         reader={"reader": "spark", "spark_version": spark_version(spark),
-                                 "spark_master": spark.sparkContext.master})
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
-        frame.unpersist()
-        train.unpersist()
+        workdir = new_staging(workspace.settings.staging, "train")
+        try:
+            if engine == "spark":
+                say(f"fitting MLlib's {ALGORITHM_NAMES[params.algorithm]} ({task}, "
+                    f"maxDepth={params.max_depth})")
+                fit = fit_pipeline(train, features=plan.features, label=label, task=task,
+                                   classes=classes, params=params, workdir=workdir / "mllib",
+                                   kept=kept)
+                tree_model = fit.tree_model
+                say("evaluating on the held-out rows")
+                scored = fit.pipeline.transform(test)
+                metrics = evaluate_predictions(scored, task=task, label_col=LABEL_COL,
+                                               classes=classes,
+                                               weight_col=WEIGHT_COL if params.weight_col else None)
+                mllib_dir: Any = workdir / "mllib"
+            else:
+                say(f"fitting a local {ALGORITHM_NAMES[params.algorithm]} ({task}, "
+                    f"maxDepth={params.max_depth})")
+                tree_model, metrics = fit_local(train, test, features=plan.features, label=label,
+                                                task=task, classes=classes, params=params)
+                mllib_dir = None
+            counts = {"rows_read": total, "rows_malformed": read.malformed,
+                      "rows_missing_label": total - labelled_rows, "rows_train": train_rows,
+                      "rows_test": test_rows}
+            return _register(run, engine=engine, task=task, params=params, tree_model=tree_model,
+                             metrics=metrics, counts=counts, mllib_dir=mllib_dir,
+                             rejects_path=read.rejects_path, notes=notes,
+                             reader={"reader": "spark", "spark_version": spark_version(spark),
+                                     "spark_master": spark.sparkContext.master})
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+            frame.unpersist()
+            train.unpersist()
 
 
 @dataclass

@@ -62,6 +62,24 @@ def test_errors_are_one_line_and_an_exit_code(tmp_path: Path) -> None:
     done = subprocess.run([*cmd, "--help"], capture_output=True, text=True, timeout=60,
                           check=False)
     assert done.returncode == 0 and "crawl" in done.stdout and "demo" in done.stdout
+    done = subprocess.run([*cmd, "--debug", "catalog", "show", "nope.table"],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 4 and "Traceback" in done.stderr
+    assert done.stderr.rstrip().splitlines()[-1].startswith("error: Unknown database 'nope'")
+
+
+def test_exit_codes_come_from_the_error_classes_and_sql_stays_in_the_store() -> None:
+    import re
+
+    import sparkgrove
+
+    package = Path(sparkgrove.__file__).parent
+    for path in (package / "cli").glob("*.py"):
+        text = path.read_text()
+        assert not re.search(r"(typer\.Exit|sys\.exit)\(\d", text), f"an exit-code literal in {path}"
+    for path in package.rglob("*.py"):
+        if path.parent.name != "store":
+            assert "sqlalchemy" not in path.read_text(), f"{path} reaches around the store"
 
 
 def test_local_engine_trains_and_scores_without_java(tmp_path: Path) -> None:

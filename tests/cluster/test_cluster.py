@@ -21,10 +21,11 @@ import pytest
 from sparkgrove.cluster import daemons
 from sparkgrove.cluster.manager import ClusterManager
 from sparkgrove.cluster.spec import build_spec, load_spec
-from sparkgrove.cluster.steps import StepStore
+from sparkgrove.cluster.steps import add_step
 from sparkgrove.errors import AlreadyExistsError, NotFoundError
 from sparkgrove.settings import Settings, load_settings
 from sparkgrove.store.db import open_database
+from sparkgrove.store.step_store import StepStore
 from sparkgrove.workspace import Workspace
 from tests.helpers import classification_rows, write_csv
 
@@ -107,7 +108,7 @@ def test_a_second_up_is_refused(manager: ClusterManager) -> None:
 
 
 def test_a_training_step_runs_on_the_cluster(manager: ClusterManager, settings: Settings) -> None:
-    step = _steps(manager).add("tc", "train", ["cl.events", "--label", "label", "--engine",
+    step = add_step(_steps(manager), "tc", "train", ["cl.events", "--label", "label", "--engine",
                                                "spark", "--model", "on_cluster", "--json"],
                                name="train", action_on_failure="CONTINUE",
                                log_dir=manager.folder("tc") / "steps")
@@ -133,7 +134,7 @@ def test_a_notebook_step_runs_its_spark_work_on_the_workers(manager: ClusterMana
                          "print('COUNT', spark.range(rows).repartition(4).count())\n"
                          "print('EXECUTORS', spark.sparkContext._jsc.sc()"
                          ".getExecutorMemoryStatus().size() - 1)")]), str(path))
-    step = _steps(manager).add("tc", str(path), ["-p", "rows=5000"], name="report",
+    step = add_step(_steps(manager), "tc", str(path), ["-p", "rows=5000"], name="report",
                                action_on_failure="CONTINUE",
                                log_dir=manager.folder("tc") / "steps")
     done = _wait_step(manager, step.id)
@@ -179,7 +180,7 @@ def test_a_glue_script_runs_as_a_step_on_the_cluster(manager: ClusterManager,
 
     script = tmp_path / "glue_job.py"
     script.write_text(GLUE_STEP)
-    step = _steps(manager).add("tc", str(script), ["--JOB_NAME", "on_cluster"], name="glue",
+    step = add_step(_steps(manager), "tc", str(script), ["--JOB_NAME", "on_cluster"], name="glue",
                                action_on_failure="CONTINUE",
                                log_dir=manager.folder("tc") / "steps")
     done = _wait_step(manager, step.id)
@@ -231,7 +232,7 @@ def test_emr_steps_json_runs_with_its_spark_submit_options(manager: ClusterManag
 def test_losing_a_worker_mid_step_still_gives_the_same_model(
         manager: ClusterManager, settings: Settings) -> None:
     steps = _steps(manager)
-    step = steps.add("tc", "train", ["cl.events", "--label", "label", "--engine", "spark",
+    step = add_step(steps, "tc", "train", ["cl.events", "--label", "label", "--engine", "spark",
                                      "--model", "on_cluster", "--json"],
                      name="train-again", action_on_failure="CONTINUE",
                      log_dir=manager.folder("tc") / "steps")
@@ -261,9 +262,9 @@ def test_killing_a_steps_driver_fails_it_and_applies_the_action(
     script.write_text("import time\nfrom pyspark.sql import SparkSession\n"
                       "SparkSession.builder.getOrCreate().range(10).count()\ntime.sleep(120)\n")
     steps = _steps(manager)
-    slow = steps.add("tc", str(script), [], name="slow", action_on_failure="CANCEL_AND_WAIT",
+    slow = add_step(steps, "tc", str(script), [], name="slow", action_on_failure="CANCEL_AND_WAIT",
                      log_dir=manager.folder("tc") / "steps")
-    after = steps.add("tc", str(script), [], name="after", action_on_failure="CONTINUE",
+    after = add_step(steps, "tc", str(script), [], name="after", action_on_failure="CONTINUE",
                       log_dir=manager.folder("tc") / "steps")
     running = wait_for(lambda: (s := steps.get(slow.id)).state == "RUNNING" and s.pid and s,
                        60, "the slow step to run")

@@ -8,8 +8,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from sparkgrove.etl.bookmarks import BookmarkStore
 from sparkgrove.etl.runner import run_script
+from sparkgrove.store.bookmark_store import BookmarkStore
 from sparkgrove.workspace import Workspace
 from tests.helpers import write_csv
 

@@ -37,7 +37,7 @@ def test_a_workspace_from_before_step_options_gains_the_column(tmp_path: Path) -
         conn.execute("DELETE FROM schema_migrations WHERE version = 4")
     db.engine.dispose()
     assert open_database(url).schema_version() == len(MIGRATIONS)
-    from sparkgrove.cluster.steps import StepStore
+    from sparkgrove.store.step_store import StepStore
 
     assert StepStore(open_database(url)).get(1).spark_args == []
 

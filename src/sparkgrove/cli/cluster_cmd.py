@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,9 +10,10 @@ import typer
 from sparkgrove.cli.output import CliState, console, emit_json, table
 from sparkgrove.cluster.manager import ClusterManager
 from sparkgrove.cluster.spec import build_spec, load_spec
-from sparkgrove.cluster.steps import FINAL_STATES, PENDING, RUNNING, StepStore
+from sparkgrove.cluster.steps import cancel_step, submit_steps, wait_for_steps
 from sparkgrove.errors import ConfigError
 from sparkgrove.store.db import open_database
+from sparkgrove.store.step_store import StepStore
 
 app = typer.Typer(help="Start, inspect and stop Spark standalone clusters.", no_args_is_help=True)
 step_app = typer.Typer(help="Submit work to a cluster as steps, one at a time.",
@@ -146,16 +146,12 @@ def step_add(ctx: typer.Context, cluster: NameArg,
 
     from sparkgrove.cluster.emr_steps import (
         StepRequest,
-        check_fits,
         local_target,
         parse_steps,
         split_submit_args,
     )
 
     manager, steps = _steps(ctx)
-    info = manager.get(cluster)
-    if info.state != "RUNNING":
-        raise ConfigError(f"Cluster {cluster} is {info.state}; bring it up first.")
     if (script is None) == (emr_steps is None):
         raise ConfigError("Give a script (or crawl/train/predict) or --emr-steps FILE, not "
                           "both and not neither.")
@@ -173,17 +169,9 @@ def step_add(ctx: typer.Context, cluster: NameArg,
         options, _, notes = split_submit_args([*(spark_arg or []), "app"])
         requests = [StepRequest(name, local_target(script, manager.settings), list(ctx.args),
                                 options, action_on_failure, notes)]
-    for request in requests:  # check them all before queueing any
-        check_fits(request.spark_args, info.spec)
-    queued = [steps.add(cluster, r.target, r.args, name=r.name,
-                        action_on_failure=r.action_on_failure, spark_args=r.spark_args,
-                        log_dir=manager.folder(cluster) / "steps") for r in requests]
+    queued = submit_steps(manager, cluster, requests)
     if wait:
-        for i, step in enumerate(queued):
-            while step.state not in FINAL_STATES:
-                time.sleep(1.0)
-                step = steps.get(step.id)
-            queued[i] = step
+        queued = wait_for_steps(steps, queued)
     if as_json:
         found = [s.to_dict() for s in queued]
         emit_json(found[0] if emr_steps is None else found)
@@ -235,18 +223,5 @@ def step_logs(ctx: typer.Context, step_id: int,
 @step_app.command("cancel")
 def step_cancel(ctx: typer.Context, step_id: int) -> None:
     """Cancel a pending step, or stop a running one."""
-    from sparkgrove.cluster import daemons
-
     _, steps = _steps(ctx)
-    step = steps.get(step_id)
-    if step.state == PENDING and steps.set_state(step_id, "CANCELLED", only_from=(PENDING,),
-                                                 message="cancelled by the user"):
-        console.print(f"Step {step_id} cancelled.")
-    elif step.state == RUNNING and steps.set_state(step_id, "CANCELLED", only_from=(RUNNING,),
-                                                   message="cancelled by the user"):
-        if step.pid:
-            daemons.stop_process(step.pid)
-        console.print(f"Step {step_id} stopped and cancelled.")
-    else:
-        raise ConfigError(f"Step {step_id} is {step.state}; only PENDING or RUNNING steps can "
-                          "be cancelled.")
+    console.print(cancel_step(steps, step_id))

@@ -7,6 +7,8 @@ from typing import Annotated
 import typer
 
 from sparkgrove.cli.output import CliState, console, emit_json, table
+from sparkgrove.errors import EtlError
+from sparkgrove.store.states import RunState
 from sparkgrove.workspace import Workspace
 
 app = typer.Typer(help="Run Glue-style ETL scripts unchanged, with job bookmarks.",
@@ -27,7 +29,7 @@ def run(ctx: typer.Context,
         script: Annotated[str, typer.Argument(help="A Glue-style PySpark script.")],
         as_json: JsonOpt = False) -> None:
     """Run SCRIPT; extra arguments (--JOB_NAME x --key value ...) go to the script."""
-    from sparkgrove.etl.runner import FAILED, run_script
+    from sparkgrove.etl.runner import run_script
 
     record = run_script(_workspace(ctx), script, list(ctx.args), echo=not as_json)
     if as_json:
@@ -38,8 +40,8 @@ def run(ctx: typer.Context,
                       f"{record.error_records} error records; log {record.log_path}")
         if record.message:
             console.print(record.message, markup=False, highlight=False)
-    if record.state == FAILED:
-        raise typer.Exit(8)
+    if record.state != RunState.SUCCEEDED:
+        raise typer.Exit(EtlError.exit_code)
 
 
 @app.command("runs")
@@ -60,7 +62,7 @@ def runs(ctx: typer.Context, job: Annotated[str | None, typer.Option(help="One j
 @bookmark_app.command("show")
 def bookmark_show(ctx: typer.Context, job: str, as_json: JsonOpt = False) -> None:
     """Show what each transformation_ctx of JOB has processed."""
-    from sparkgrove.etl.bookmarks import BookmarkStore
+    from sparkgrove.store.bookmark_store import BookmarkStore
 
     found = BookmarkStore(_workspace(ctx).catalog.database).show(job)
     if as_json:
@@ -74,7 +76,7 @@ def bookmark_show(ctx: typer.Context, job: str, as_json: JsonOpt = False) -> Non
 @bookmark_app.command("reset")
 def bookmark_reset(ctx: typer.Context, job: str) -> None:
     """Forget JOB's bookmarks, so its next run reads everything."""
-    from sparkgrove.etl.bookmarks import BookmarkStore
+    from sparkgrove.store.bookmark_store import BookmarkStore
 
     count = BookmarkStore(_workspace(ctx).catalog.database).reset(job)
     console.print(f"Reset {count} bookmark(s) of job {job}.")

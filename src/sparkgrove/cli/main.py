@@ -11,7 +11,7 @@ from rich.markup import escape
 
 from sparkgrove.cli import catalog_cmd, cluster_cmd, etl_cmd, models_cmd, notebook_cmd
 from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
-from sparkgrove.errors import SparkgroveError
+from sparkgrove.errors import SparkError, SparkgroveError
 from sparkgrove.trees.params import TreeParams
 from sparkgrove.trees.render import render_tree
 from sparkgrove.workspace import Workspace
@@ -46,9 +46,12 @@ def main(
         help="Spark master URL (default local[*]; env SPARKGROVE_SPARK_MASTER).")] = None,
     cluster: Annotated[str | None, typer.Option(
         help="Run Spark work on this sparkgrove cluster (env SPARKGROVE_CLUSTER).")] = None,
+    debug: Annotated[bool, typer.Option(
+        help="On an error, print the traceback (and Spark's Java cause) too.")] = False,
 ) -> None:
     """Options shared by every command; flags win over environment and sparkgrove.toml."""
-    ctx.obj = CliState(workspace, catalog_url, master, cluster)
+    ctx.obj = CliState(workspace, catalog_url, master, cluster, debug)
+    _DEBUG[0] = debug
 
 
 def open_workspace(ctx: typer.Context) -> Workspace:
@@ -278,20 +281,28 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                   f"{result.train.model_version.ref}")
 
 
+_DEBUG = [False]
+"""Whether ``--debug`` was given (set by the callback, read by :func:`run`)."""
+
+
 def run() -> None:
-    """Console entry point: library errors become one line on stderr and an exit code."""
+    """Console entry point: our errors become one line on stderr and the exit code of their
+    class; a Spark failure that reached here unmapped becomes a :class:`SparkError`."""
     try:
         app()
-    except SparkgroveError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
-        sys.exit(exc.exit_code)
     except Exception as exc:
-        if type(exc).__module__.startswith(("pyspark", "py4j")):
-            text = str(exc).strip()
-            first = text.splitlines()[0] if text else type(exc).__name__
-            err_console.print(f"error: Spark failed: {first}", markup=False, highlight=False)
-            sys.exit(1)
-        raise
+        from sparkgrove.spark import from_spark, spark_error_text
+
+        if isinstance(exc, SparkgroveError):
+            error = exc
+        elif from_spark(exc):
+            error = SparkError(f"Spark failed: {spark_error_text(exc)}")
+        else:
+            raise
+        if _DEBUG[0]:
+            err_console.print_exception(show_locals=False)
+        err_console.print(f"error: {error}", markup=False, highlight=False)
+        sys.exit(error.exit_code)
 
 
 if __name__ == "__main__":

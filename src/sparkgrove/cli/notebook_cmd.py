@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from sparkgrove.cli.output import CliState, console, emit_json
+from sparkgrove.errors import NotebookRunError
+from sparkgrove.store.states import RunState
 
 app = typer.Typer(help="Notebooks: JupyterLab with a sparkgrove kernel, Zeppelin import, "
                   "headless runs.", invoke_without_command=True)
@@ -85,10 +87,10 @@ def run(ctx: typer.Context,
     else:
         console.print(f"{record.state}: {record.cells_run} of {record.code_cells} code cells "
                       f"ran; executed copy {record.executed}")
-        if record.state == "INCOMPLETE":
+        if record.state == RunState.INCOMPLETE:
             console.print(f"incomplete: {record.error}", markup=False)
         if record.failed_cell is not None:
             console.print(f"cell {record.failed_cell} failed: {record.error}", markup=False)
             console.print("\n".join(record.traceback[-8:]), markup=False, highlight=False)
-    if record.state != "SUCCEEDED":
-        raise typer.Exit(9)
+    if record.state != RunState.SUCCEEDED:
+        raise typer.Exit(NotebookRunError.exit_code)

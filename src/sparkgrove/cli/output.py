@@ -26,6 +26,7 @@ class CliState:
     catalog_url: str | None = None
     master: str | None = None
     cluster: str | None = None
+    debug: bool = False
 
     def settings(self, *, resolve_cluster: bool = True) -> Settings:
         """Settings resolved with these flags on top of environment and sparkgrove.toml."""

@@ -18,18 +18,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Row, insert, select, update
-
 from sparkgrove.cluster import daemons
 from sparkgrove.cluster.spec import ClusterSpec, parse_memory
-from sparkgrove.errors import AlreadyExistsError, EnvironmentProblem, NotFoundError, suggest
+from sparkgrove.errors import AlreadyExistsError, EnvironmentProblem, NotFoundError
 from sparkgrove.java import check_java
 from sparkgrove.settings import Settings
-from sparkgrove.store import schema as s
-from sparkgrove.store.db import Database, utcnow
+from sparkgrove.store.cluster_store import ClusterRecord, ClusterStore
+from sparkgrove.store.db import Database
+from sparkgrove.store.states import ClusterState
+from sparkgrove.store.step_store import StepStore
 
-RUNNING, TERMINATED, FAILED = "RUNNING", "TERMINATED", "TERMINATED_WITH_ERRORS"
-STARTING = "STARTING"
 CONNECT_CLASS = "org.apache.spark.sql.connect.service.SparkConnectServer"
 DEFAULT_START_TIMEOUT = 120.0
 
@@ -39,7 +37,7 @@ class ClusterInfo:
     """A cluster's record."""
 
     name: str
-    state: str
+    state: ClusterState
     master_url: str
     web_url: str
     spec: ClusterSpec
@@ -62,10 +60,10 @@ def parse_memory_mb(text: str) -> int:
     return parse_memory(text, "memory") // 2**20
 
 
-def _info(row: Row[Any]) -> ClusterInfo:
-    return ClusterInfo(row.name, row.state, row.master_url, row.web_url,
-                       ClusterSpec.from_dict(row.spec), list(row.processes), row.message,
-                       row.created_at, row.updated_at)
+def _info(record: ClusterRecord) -> ClusterInfo:
+    return ClusterInfo(record.name, record.state, record.master_url, record.web_url,
+                       ClusterSpec.from_dict(record.spec), record.processes, record.message,
+                       record.created_at, record.updated_at)
 
 
 class ClusterManager:
@@ -74,6 +72,7 @@ class ClusterManager:
     def __init__(self, settings: Settings, database: Database) -> None:
         self.settings = settings
         self.db = database
+        self.records = ClusterStore(database)
 
     # ---- files ---------------------------------------------------------------------------
     def folder(self, name: str) -> Path:
@@ -110,37 +109,16 @@ class ClusterManager:
     # ---- records -------------------------------------------------------------------------
     def get(self, name: str) -> ClusterInfo:
         """The record of cluster ``name``."""
-        with self.db.begin() as conn:
-            row = conn.execute(select(s.clusters).where(s.clusters.c.name == name)).first()
-            if row is None:
-                names = conn.execute(select(s.clusters.c.name)).scalars().all()
-                raise NotFoundError(f"Unknown cluster {name!r}: {suggest(name, names, 'clusters')}.")
-        return _info(row)
+        return _info(self.records.get(name))
 
     def list_clusters(self) -> list[ClusterInfo]:
         """Every cluster record, newest first."""
-        with self.db.begin() as conn:
-            rows = conn.execute(select(s.clusters).order_by(s.clusters.c.created_at.desc())).all()
-        return [_info(r) for r in rows]
+        return [_info(r) for r in self.records.all()]
 
-    def _save(self, spec: ClusterSpec, state: str, master_url: str, web_url: str,
+    def _save(self, spec: ClusterSpec, state: ClusterState, master_url: str, web_url: str,
               processes: list[dict[str, Any]], message: str) -> None:
-        now = utcnow()
-        values = {"state": state, "master_url": master_url, "web_url": web_url,
-                  "spec": spec.to_dict(), "processes": processes, "message": message,
-                  "updated_at": now}
-        with self.db.begin() as conn:
-            found = conn.execute(select(s.clusters.c.id).where(
-                s.clusters.c.name == spec.name)).scalar()
-            if found is None:
-                conn.execute(insert(s.clusters).values(name=spec.name, created_at=now, **values))
-            else:
-                conn.execute(update(s.clusters).where(s.clusters.c.id == found).values(**values))
-
-    def _set_state(self, name: str, state: str, message: str) -> None:
-        with self.db.begin() as conn:
-            conn.execute(update(s.clusters).where(s.clusters.c.name == name).values(
-                state=state, message=message, updated_at=utcnow()))
+        self.records.save(spec.name, state=state, master_url=master_url, web_url=web_url,
+                          spec=spec.to_dict(), processes=processes, message=message)
 
     # ---- lifecycle -----------------------------------------------------------------------
     def is_up(self, info: ClusterInfo) -> bool:
@@ -156,7 +134,7 @@ class ClusterManager:
             existing: ClusterInfo | None = self.get(spec.name)
         except NotFoundError:
             existing = None
-        if existing is not None and existing.state == STARTING:
+        if existing is not None and existing.state == ClusterState.STARTING:
             alive = [p for p in existing.processes
                      if daemons.process_alive(p["pid"], p["marker"])]
             alive += [{"pid": pid} for pid in daemons.processes_mentioning(
@@ -166,7 +144,7 @@ class ClusterManager:
                     f"Cluster {spec.name!r} is STARTING with {len(alive)} live process(es): an "
                     f"interrupted `cluster up`, or one still running. `sparkgrove cluster down "
                     f"{spec.name}` stops them.")
-        if existing is not None and existing.state == RUNNING:
+        if existing is not None and existing.state == ClusterState.RUNNING:
             if self.is_up(existing):
                 raise AlreadyExistsError(
                     f"Cluster {spec.name!r} is already running at {existing.master_url}; "
@@ -198,7 +176,7 @@ class ClusterManager:
         spark_class = str(daemons.spark_home() / "bin" / "spark-class")
         # Recorded before anything starts and after each process starts, so that a `cluster
         # up` killed at any point leaves a record from which `status` and `down` find them.
-        self._save(spec, STARTING, master_url, web_url, [], "starting")
+        self._save(spec, ClusterState.STARTING, master_url, web_url, [], "starting")
         try:
             pid = daemons.start_process(
                 [spark_class, daemons.MASTER_CLASS, "--host", daemons.LOOPBACK, "--port",
@@ -207,7 +185,7 @@ class ClusterManager:
             started.append({"role": "master", "pid": pid, "marker": daemons.MASTER_CLASS,
                             "ports": [master_port, web_port],
                             "log": str(folder / "logs" / "master.log")})
-            self._save(spec, STARTING, master_url, web_url, started, "starting")
+            self._save(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
             self._wait(lambda: daemons.master_json(web_url) is not None, timeout,
                        "the master to answer", started)
             for i in range(spec.workers):
@@ -220,7 +198,7 @@ class ClusterManager:
                      "--properties-file", str(folder / "daemon.conf")], log, env)
                 started.append({"role": "worker", "pid": pid, "marker": daemons.WORKER_CLASS,
                                 "ports": [worker_web], "log": str(log)})
-                self._save(spec, STARTING, master_url, web_url, started, "starting")
+                self._save(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
 
             def all_registered() -> bool:
                 status = daemons.master_json(web_url)
@@ -229,7 +207,7 @@ class ClusterManager:
             self._wait(all_registered, timeout, f"{spec.workers} worker(s) to register", started)
             if connect:
                 started.append(self._start_connect(spec, master_url, env, timeout, started))
-                self._save(spec, STARTING, master_url, web_url, started, "starting")
+                self._save(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
             if start_step_runner:
                 log = folder / "logs" / "step-runner.log"
                 pid = daemons.start_process(
@@ -239,14 +217,14 @@ class ClusterManager:
                 started.append({"role": "step-runner", "pid": pid,
                                 "marker": "sparkgrove.cluster.runner", "ports": [],
                                 "log": str(log)})
-                self._save(spec, STARTING, master_url, web_url, started, "starting")
+                self._save(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
         except BaseException as exc:
             for proc in reversed(started):
                 daemons.stop_process(proc["pid"], proc["marker"])
-            self._save(spec, FAILED, master_url, web_url, started,
+            self._save(spec, ClusterState.TERMINATED_WITH_ERRORS, master_url, web_url, started,
                        f"start failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             raise
-        self._save(spec, RUNNING, master_url, web_url, started, "")
+        self._save(spec, ClusterState.RUNNING, master_url, web_url, started, "")
         return self.get(spec.name)
 
     def _start_connect(self, spec: ClusterSpec, master_url: str, env: dict[str, str],
@@ -326,7 +304,7 @@ class ClusterManager:
         processes = [{**p, "alive": daemons.process_alive(p["pid"], p["marker"])}
                      for p in info.processes]
         out: dict[str, Any] = {**info.to_dict(), "processes": processes}
-        if info.state != RUNNING:
+        if info.state != ClusterState.RUNNING:
             return out
         master = next((p for p in processes if p["role"] == "master"), None)
         live = daemons.master_json(info.web_url) if master and master["alive"] else None
@@ -353,8 +331,6 @@ class ClusterManager:
 
     def down(self, name: str, *, reason: str = "stopped by the user") -> list[dict[str, Any]]:
         """Stop exactly the processes this cluster started; return what was stopped."""
-        from sparkgrove.cluster.steps import StepStore
-
         info = self.get(name)
         steps = StepStore(self.db)
         stopped = []
@@ -376,14 +352,14 @@ class ClusterManager:
                 stopped.append({"role": "unrecorded", "pid": pid,
                                 "was_running": daemons.stop_process(pid)})
         steps.interrupt_all(name)
-        self._set_state(name, TERMINATED, reason)
+        self.records.set_state(name, ClusterState.TERMINATED, reason)
         return stopped
 
     def client_conf(self, name: str) -> tuple[str, dict[str, str], Path]:
         """Master URL, Spark configuration, and the properties file holding the secret, for a
         driver of this cluster."""
         info = self.get(name)
-        if info.state != RUNNING or not self.is_up(info):
+        if info.state != ClusterState.RUNNING or not self.is_up(info):
             raise EnvironmentProblem(f"Cluster {name!r} is not running (state {info.state}); "
                                      f"`sparkgrove cluster up --name {name}` first.")
         memory = min(info.spec.memory_bytes, 1 * 2**30) // 2**20

@@ -14,18 +14,11 @@ import time
 from pathlib import Path
 
 from sparkgrove.cluster import daemons
-from sparkgrove.cluster.manager import RUNNING, STARTING, ClusterManager
-from sparkgrove.cluster.steps import (
-    CANCELLED,
-    COMPLETED,
-    FAILED,
-    PENDING,
-    Step,
-    StepStore,
-)
-from sparkgrove.cluster.steps import RUNNING as STEP_RUNNING
+from sparkgrove.cluster.manager import ClusterManager
 from sparkgrove.settings import load_settings
 from sparkgrove.store.db import open_database
+from sparkgrove.store.states import ClusterState, StepState
+from sparkgrove.store.step_store import Step, StepStore
 
 POLL_SECONDS = 0.5
 LAUNCHER = Path(__file__).with_name("launch.py")
@@ -78,10 +71,10 @@ def run(workspace: str, catalog_url: str, name: str) -> None:
     last_busy = time.monotonic()
     while True:
         info = manager.get(name)
-        if info.state == STARTING:  # `cluster up` records RUNNING once everything is up
+        if info.state == ClusterState.STARTING:  # `cluster up` records RUNNING once everything is up
             time.sleep(POLL_SECONDS)
             continue
-        if info.state != RUNNING:
+        if info.state != ClusterState.RUNNING:
             return
         if current is not None:
             step, proc = current
@@ -90,9 +83,10 @@ def run(workspace: str, catalog_url: str, name: str) -> None:
                 current = None
                 last_busy = time.monotonic()
                 if code == 0:
-                    steps.set_state(step.id, COMPLETED, only_from=(STEP_RUNNING,), exit_code=0)
-                elif steps.set_state(step.id, FAILED, only_from=(STEP_RUNNING,), exit_code=code,
-                                     message=f"exited with code {code}"):
+                    steps.set_state(step.id, StepState.COMPLETED, only_from=(StepState.RUNNING,),
+                                    exit_code=0)
+                elif steps.set_state(step.id, StepState.FAILED, only_from=(StepState.RUNNING,),
+                                     exit_code=code, message=f"exited with code {code}"):
                     if step.action_on_failure == "CANCEL_AND_WAIT":
                         steps.cancel_pending(name, f"step {step.id} failed (CANCEL_AND_WAIT)")
                     elif step.action_on_failure == "TERMINATE_CLUSTER":
@@ -111,12 +105,12 @@ def run(workspace: str, catalog_url: str, name: str) -> None:
                 with log.open("ab") as out:
                     proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, env=env,
                                             stdin=subprocess.DEVNULL, start_new_session=True)
-                if steps.set_state(step.id, STEP_RUNNING, only_from=(PENDING,), pid=proc.pid):
+                if steps.set_state(step.id, StepState.RUNNING, only_from=(StepState.PENDING,), pid=proc.pid):
                     current = (step, proc)
                 else:  # cancelled between the read and the start
                     daemons.stop_process(proc.pid)
                     proc.wait()
-                    steps.set_state(step.id, CANCELLED)
+                    steps.set_state(step.id, StepState.CANCELLED)
                 last_busy = time.monotonic()
         timeout = info.spec.idle_timeout
         if timeout and current is None:

@@ -1,69 +1,27 @@
 """Steps, after EMR: scripts or sparkgrove commands submitted to a cluster one at a time.
 
-States: PENDING -> RUNNING -> COMPLETED | FAILED | CANCELLED | INTERRUPTED. A failed step's
-``action_on_failure`` decides what follows: CONTINUE (the next step runs), CANCEL_AND_WAIT
-(pending steps are cancelled, the cluster waits), TERMINATE_CLUSTER (pending steps are
-cancelled and the cluster shuts down).
+States (:class:`~sparkgrove.store.states.StepState`): PENDING -> RUNNING -> COMPLETED | FAILED |
+CANCELLED | INTERRUPTED. A failed step's ``action_on_failure`` decides what follows: CONTINUE
+(the next step runs), CANCEL_AND_WAIT (pending steps are cancelled, the cluster waits),
+TERMINATE_CLUSTER (pending steps are cancelled and the cluster shuts down).
 """
 
 from __future__ import annotations
 
-import datetime as dt
-from dataclasses import dataclass
+import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, insert, select, update
+from sparkgrove.errors import ConfigError
+from sparkgrove.store.states import ClusterState, StepState
+from sparkgrove.store.step_store import Step, StepStore
 
-from sparkgrove.errors import ConfigError, NotFoundError
-from sparkgrove.store import schema as s
-from sparkgrove.store.db import Database, utcnow
+if TYPE_CHECKING:
+    from sparkgrove.cluster.emr_steps import StepRequest
+    from sparkgrove.cluster.manager import ClusterManager
 
-PENDING, RUNNING, COMPLETED = "PENDING", "RUNNING", "COMPLETED"
-CANCELLED, FAILED, INTERRUPTED = "CANCELLED", "FAILED", "INTERRUPTED"
-FINAL_STATES = (COMPLETED, CANCELLED, FAILED, INTERRUPTED)
 ACTIONS = ("CONTINUE", "CANCEL_AND_WAIT", "TERMINATE_CLUSTER")
 SPARKGROVE_COMMANDS = ("crawl", "train", "predict")
-
-
-@dataclass(frozen=True)
-class Step:
-    """A step's record."""
-
-    id: int
-    cluster: str
-    name: str
-    kind: str
-    target: str
-    args: list[str]
-    spark_args: list[str]
-    action_on_failure: str
-    state: str
-    exit_code: int | None
-    pid: int | None
-    log_path: str
-    message: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    ended_at: dt.datetime | None
-
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        def when(value: dt.datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {"id": self.id, "cluster": self.cluster, "name": self.name, "kind": self.kind,
-                "target": self.target, "args": self.args, "spark_args": self.spark_args,
-                "action_on_failure": self.action_on_failure, "state": self.state,
-                "exit_code": self.exit_code, "pid": self.pid, "log_path": self.log_path,
-                "message": self.message, "created_at": when(self.created_at),
-                "started_at": when(self.started_at), "ended_at": when(self.ended_at)}
-
-
-def _step(row: Row[Any]) -> Step:
-    return Step(row.id, row.cluster, row.name, row.kind, row.target, list(row.args),
-                list(row.spark_args or []), row.action_on_failure, row.state, row.exit_code,
-                row.pid, row.log_path, row.message, row.created_at, row.started_at, row.ended_at)
 
 
 def step_kind(target: str) -> str:
@@ -82,88 +40,68 @@ def step_kind(target: str) -> str:
                       f"{', '.join(SPARKGROVE_COMMANDS)}; got {target!r}.")
 
 
-class StepStore:
-    """Step records; each public method is one transaction."""
+def add_step(steps: StepStore, cluster: str, target: str, args: list[str], *,
+             name: str | None, action_on_failure: str, log_dir: Path,
+             spark_args: list[str] | tuple[str, ...] = ()) -> Step:
+    """Queue a step (PENDING); ``spark_args`` are spark-submit options (EMR's Spark step
+    ``Args`` before the script)."""
+    if action_on_failure not in ACTIONS:
+        raise ConfigError(f"--action-on-failure must be one of {', '.join(ACTIONS)}; got "
+                          f"{action_on_failure!r}.")
+    kind = step_kind(target)
+    if spark_args and kind == "notebook":
+        raise ConfigError("spark-submit options apply to scripts and sparkgrove commands; a "
+                          "notebook step sets Spark properties with %%spark_conf or the "
+                          "cluster's spark-defaults.")
+    if kind in ("pyspark", "notebook"):
+        target = str(Path(target).resolve())
+    return steps.add(cluster, name=name or Path(target).name, kind=kind, target=target,
+                     args=list(args), spark_args=list(spark_args),
+                     action_on_failure=action_on_failure, log_dir=log_dir)
 
-    def __init__(self, database: Database) -> None:
-        self.db = database
 
-    def add(self, cluster: str, target: str, args: list[str], *, name: str | None,
-            action_on_failure: str, log_dir: Path,
-            spark_args: list[str] | tuple[str, ...] = ()) -> Step:
-        """Queue a step (PENDING); ``spark_args`` are spark-submit options (EMR's Spark step
-        ``Args`` before the script)."""
-        if action_on_failure not in ACTIONS:
-            raise ConfigError(f"--action-on-failure must be one of {', '.join(ACTIONS)}; got "
-                              f"{action_on_failure!r}.")
-        kind = step_kind(target)
-        if spark_args and kind == "notebook":
-            raise ConfigError("spark-submit options apply to scripts and sparkgrove commands; a "
-                              "notebook step sets Spark properties with %%spark_conf or the "
-                              "cluster's spark-defaults.")
-        if kind in ("pyspark", "notebook"):
-            target = str(Path(target).resolve())
-        with self.db.begin() as conn:
-            new_id = conn.execute(insert(s.steps).values(
-                cluster=cluster, name=name or Path(target).name, kind=kind, target=target,
-                args=list(args), spark_args=list(spark_args),
-                action_on_failure=action_on_failure, state=PENDING,
-                log_path="", message="", created_at=utcnow())).inserted_primary_key[0]  # type: ignore[index]
-            log = str(log_dir / f"step-{new_id}.log")
-            conn.execute(update(s.steps).where(s.steps.c.id == new_id).values(log_path=log))
-        return self.get(int(new_id))
+def submit_steps(manager: ClusterManager, cluster: str, requests: list[StepRequest]
+                 ) -> list[Step]:
+    """Queue ``requests`` on a running cluster, in order, after checking every one of them
+    (so a bad request queues nothing)."""
+    from sparkgrove.cluster.emr_steps import check_fits
 
-    def get(self, step_id: int) -> Step:
-        """One step."""
-        with self.db.begin() as conn:
-            row = conn.execute(select(s.steps).where(s.steps.c.id == step_id)).first()
-        if row is None:
-            raise NotFoundError(f"Unknown step {step_id}; `sparkgrove step list CLUSTER` shows "
-                                "the steps.")
-        return _step(row)
+    info = manager.get(cluster)
+    if info.state != ClusterState.RUNNING:
+        raise ConfigError(f"Cluster {cluster} is {info.state}; bring it up first.")
+    for request in requests:
+        check_fits(request.spark_args, info.spec)
+        step_kind(request.target)
+    steps = StepStore(manager.db)
+    return [add_step(steps, cluster, r.target, r.args, name=r.name,
+                     action_on_failure=r.action_on_failure, spark_args=r.spark_args,
+                     log_dir=manager.folder(cluster) / "steps") for r in requests]
 
-    def for_cluster(self, cluster: str) -> list[Step]:
-        """A cluster's steps, oldest first."""
-        with self.db.begin() as conn:
-            rows = conn.execute(select(s.steps).where(s.steps.c.cluster == cluster).order_by(
-                s.steps.c.id)).all()
-        return [_step(r) for r in rows]
 
-    def next_pending(self, cluster: str) -> Step | None:
-        """The oldest pending step."""
-        pending = [st for st in self.for_cluster(cluster) if st.state == PENDING]
-        return pending[0] if pending else None
+def wait_for_steps(steps: StepStore, queued: list[Step], poll: float = 1.0) -> list[Step]:
+    """Wait until each step has ended; return their final records."""
+    done = []
+    for step in queued:
+        while not step.state.final:
+            time.sleep(poll)
+            step = steps.get(step.id)
+        done.append(step)
+    return done
 
-    def running(self, cluster: str) -> Step | None:
-        """The running step, if any."""
-        return next((st for st in self.for_cluster(cluster) if st.state == RUNNING), None)
 
-    def set_state(self, step_id: int, state: str, *, only_from: tuple[str, ...] | None = None,
-                  **values: Any) -> bool:
-        """Move a step to ``state`` (only from the given states); return whether it moved."""
-        now = utcnow()
-        extra = dict(values)
-        if state == RUNNING:
-            extra.setdefault("started_at", now)
-        if state in FINAL_STATES:
-            extra.setdefault("ended_at", now)
-        with self.db.begin() as conn:
-            query = update(s.steps).where(s.steps.c.id == step_id)
-            if only_from:
-                query = query.where(s.steps.c.state.in_(only_from))
-            return bool(conn.execute(query.values(state=state, **extra)).rowcount)
+def cancel_step(steps: StepStore, step_id: int) -> str:
+    """Cancel a pending step, or stop a running one and mark it cancelled; say which."""
+    from sparkgrove.cluster import daemons
 
-    def cancel_pending(self, cluster: str, message: str) -> int:
-        """Cancel every pending step of the cluster."""
-        with self.db.begin() as conn:
-            return int(conn.execute(update(s.steps).where(
-                s.steps.c.cluster == cluster, s.steps.c.state == PENDING).values(
-                state=CANCELLED, message=message, ended_at=utcnow())).rowcount)
-
-    def interrupt_all(self, cluster: str) -> None:
-        """When a cluster stops: running steps are INTERRUPTED, pending ones CANCELLED."""
-        with self.db.begin() as conn:
-            conn.execute(update(s.steps).where(
-                s.steps.c.cluster == cluster, s.steps.c.state == RUNNING).values(
-                state=INTERRUPTED, message="the cluster stopped", ended_at=utcnow()))
-        self.cancel_pending(cluster, "the cluster stopped")
+    step = steps.get(step_id)
+    message = "cancelled by the user"
+    if step.state == StepState.PENDING and steps.set_state(
+            step_id, StepState.CANCELLED, only_from=(StepState.PENDING,), message=message):
+        return f"Step {step_id} cancelled."
+    if step.state == StepState.RUNNING and steps.set_state(
+            step_id, StepState.CANCELLED, only_from=(StepState.RUNNING,), message=message):
+        if step.pid:
+            daemons.stop_process(step.pid)
+        return f"Step {step_id} stopped and cancelled."
+    raise ConfigError(f"Step {step_id} is {step.state}; only PENDING or RUNNING steps can be "
+                      "cancelled.")

@@ -18,13 +18,14 @@ from typing import TYPE_CHECKING, Any
 
 from sparkgrove.errors import DataError, NotFoundError, NotOfferedError
 from sparkgrove.etl import choices as ch
-from sparkgrove.etl.bookmarks import DISABLE, ENABLE, PAUSE, BookmarkStore
+from sparkgrove.etl.bookmarks import DISABLE, ENABLE, PAUSE
 from sparkgrove.etl.dynamicframe import DynamicFrame, DynamicFrameCollection
 from sparkgrove.etl.glue_api import refuse
 from sparkgrove.etl.paths import mount_object_store, resolve_path
 from sparkgrove.names import split_table_name
 from sparkgrove.spark import read_options, spark_schema
 from sparkgrove.staging import new_staging
+from sparkgrove.store.bookmark_store import BookmarkStore
 from sparkgrove.store.entities import ColumnSpec
 from sparkgrove.workspace import Workspace
 

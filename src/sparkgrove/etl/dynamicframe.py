@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sparkgrove.errors import DataError, SparkgroveError
+from sparkgrove.errors import DataError, EtlError
 from sparkgrove.etl import choices as ch
 from sparkgrove.etl import fieldpaths as fp
 from sparkgrove.etl.records import DynamicRecord, as_plain
@@ -28,14 +28,6 @@ if TYPE_CHECKING:
     from pyspark.sql.types import StructType
 
     from sparkgrove.etl.context import GlueContext
-
-
-class EtlError(SparkgroveError):
-    """An ETL transform or job failed (for instance past its error thresholds)."""
-
-    code = "etl"
-    exit_code = 8
-    http_status = 422
 
 
 ERROR_SCHEMA = "record STRING, error STRING, transformation STRING"

@@ -23,6 +23,8 @@ from sparkgrove.faults import crash_point
 from sparkgrove.locks import file_lock
 from sparkgrove.store.catalog_store import TableWrite
 from sparkgrove.store.entities import ColumnSpec
+from sparkgrove.store.run_store import RunStore
+from sparkgrove.store.states import RunState
 from sparkgrove.workspace import Workspace
 
 JOURNAL = "journal"
@@ -103,7 +105,7 @@ def carry_out(workspace: Workspace, plan: Plan, journal: Path) -> None:
     The caller holds :func:`publish_lock`, so a recovery in another process never carries out
     a journal whose publish is still running.
     """
-    from sparkgrove.etl.bookmarks import BookmarkStore
+    from sparkgrove.store.bookmark_store import BookmarkStore
 
     for source, dest in plan.moves:
         if Path(source).exists():
@@ -122,11 +124,6 @@ def carry_out(workspace: Workspace, plan: Plan, journal: Path) -> None:
 
 def recover(workspace: Workspace) -> list[str]:
     """Finish the publishes of runs killed during them; return their plan ids."""
-    from sqlalchemy import update
-
-    from sparkgrove.store import schema as s
-    from sparkgrove.store.db import utcnow
-
     folder = journal_dir(workspace)
     done: list[str] = []
     if not folder.is_dir() or not any(folder.glob("publish-*.json")):
@@ -137,10 +134,9 @@ def recover(workspace: Workspace) -> list[str]:
             plan = Plan.from_dict(json.loads(journal.read_text(encoding="utf-8")))
             carry_out(workspace, plan, journal)
             if plan.run_id is not None:
-                with workspace.catalog.database.begin() as conn:
-                    conn.execute(update(s.etl_runs).where(s.etl_runs.c.id == plan.run_id).values(
-                        state="SUCCEEDED", ended_at=utcnow(),
-                        message="published on recovery: the run was stopped during its publish"))
+                RunStore(workspace.catalog.database).finish(
+                    plan.run_id, RunState.SUCCEEDED,
+                    "published on recovery: the run was stopped during its publish")
             done.append(plan.id)
     return done
 

@@ -10,93 +10,34 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import sys
 import traceback
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
-
-from sqlalchemy import Row, insert, select, update
 
 from sparkgrove.errors import NotFoundError
 from sparkgrove.etl.bookmarks import DISABLE
 from sparkgrove.etl.context import ACTIVE_RUN, EtlRun
 from sparkgrove.etl.paths import buckets_in, mount_object_store
 from sparkgrove.etl.utils import parse_arguments
-from sparkgrove.store import schema as s
-from sparkgrove.store.db import utcnow
+from sparkgrove.store.run_store import RunRecord, RunStore
+from sparkgrove.store.states import RunState
 from sparkgrove.workspace import Workspace
-
-RUNNING, SUCCEEDED, FAILED = "RUNNING", "SUCCEEDED", "FAILED"
-INTERRUPTED = "INTERRUPTED"
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """A job run's record."""
-
-    id: int
-    job: str
-    script: str
-    args: list[str]
-    state: str
-    rows_read: int
-    rows_written: int
-    error_records: int
-    log_path: str
-    message: str
-    started_at: Any
-    ended_at: Any
-
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return {"id": self.id, "job": self.job, "script": self.script, "args": self.args,
-                "state": self.state, "rows_read": self.rows_read,
-                "rows_written": self.rows_written, "error_records": self.error_records,
-                "log_path": self.log_path, "message": self.message,
-                "started_at": self.started_at.isoformat() if self.started_at else None,
-                "ended_at": self.ended_at.isoformat() if self.ended_at else None}
-
-
-def _record(row: Row[Any]) -> RunRecord:
-    return RunRecord(row.id, row.job, row.script, list(row.args), row.state, row.rows_read,
-                     row.rows_written, row.error_records, row.log_path, row.message,
-                     row.started_at, row.ended_at)
-
-
-def _mark_interrupted(workspace: Workspace) -> None:
-    """Runs whose process is gone (killed) are INTERRUPTED, not RUNNING forever."""
-    from sparkgrove.cluster.daemons import process_alive
-
-    with workspace.catalog.database.begin() as conn:
-        rows = conn.execute(select(s.etl_runs.c.id, s.etl_runs.c.pid).where(
-            s.etl_runs.c.state == RUNNING)).all()
-        for row in rows:
-            if row.pid and row.pid != os.getpid() and not process_alive(row.pid):
-                conn.execute(update(s.etl_runs).where(s.etl_runs.c.id == row.id).values(
-                    state=INTERRUPTED, message="the run's process ended before it finished",
-                    ended_at=utcnow()))
 
 
 def list_runs(workspace: Workspace, job: str | None = None) -> list[RunRecord]:
-    """Run records, newest first."""
-    _mark_interrupted(workspace)
-    with workspace.catalog.database.begin() as conn:
-        query = select(s.etl_runs).order_by(s.etl_runs.c.id.desc())
-        if job:
-            query = query.where(s.etl_runs.c.job == job)
-        return [_record(r) for r in conn.execute(query).all()]
+    """Run records, newest first (runs whose process was killed show as INTERRUPTED)."""
+    from sparkgrove.cluster.daemons import process_alive
+
+    runs = RunStore(workspace.catalog.database)
+    runs.interrupt_dead(process_alive)
+    return runs.list(job)
 
 
 def get_run(workspace: Workspace, run_id: int) -> RunRecord:
     """One run record."""
-    with workspace.catalog.database.begin() as conn:
-        row = conn.execute(select(s.etl_runs).where(s.etl_runs.c.id == run_id)).first()
-    if row is None:
-        raise NotFoundError(f"Unknown ETL run {run_id}; `sparkgrove etl runs` lists them.")
-    return _record(row)
+    return RunStore(workspace.catalog.database).get(run_id)
 
 
 class _Tee(io.TextIOBase):
@@ -141,19 +82,6 @@ def reuse_active_context() -> Iterator[None]:
         klass.__init__ = original_init  # type: ignore[method-assign]
 
 
-def _java_cause(exc: BaseException) -> str | None:
-    """The innermost Java exception of a Py4J error, as ``class: message``."""
-    java = getattr(exc, "java_exception", None)
-    if java is None:
-        return None
-    try:
-        while java.getCause() is not None and java.getCause() != java:
-            java = java.getCause()
-        return str(java.toString()).splitlines()[0]
-    except Exception:  # the gateway may be gone; fall back to the Python text
-        return None
-
-
 def _failure_message(exc: BaseException, script: Path) -> str:
     """One line: the error (the Java cause for a failure inside Spark) and the script line."""
     if isinstance(exc, SyntaxError) and exc.filename == str(script):
@@ -161,7 +89,9 @@ def _failure_message(exc: BaseException, script: Path) -> str:
                 f"{(exc.text or '').strip()}")
     frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == str(script)]
     where = f" at {script}:{frames[-1].lineno}: {frames[-1].line}" if frames else ""
-    cause = _java_cause(exc)
+    from sparkgrove.spark import java_cause
+
+    cause = java_cause(exc)
     text = cause or (str(exc).strip().splitlines() or [""])[0]
     return f"{type(exc).__name__}: {text}{where}"
 
@@ -190,22 +120,17 @@ def run_script(workspace: Workspace, script: str | Path, args: list[str], *,
     given = parse_arguments(args)
     job = given.get("JOB_NAME", path.stem)
     option = given.get("job-bookmark-option", DISABLE)
-    database = workspace.catalog.database
     log_dir = workspace.settings.logs / "etl"
     log_dir.mkdir(parents=True, exist_ok=True)
     from sparkgrove.etl.publish import recover
 
     recover(workspace)  # a run killed during its publish is finished before this one reads
-    with database.begin() as conn:
-        run_id = int(conn.execute(insert(s.etl_runs).values(
-            job=job, script=str(path), args=list(args), state=RUNNING, pid=os.getpid(),
-            rows_read=0,
-            rows_written=0, error_records=0, log_path="", message="",
-            started_at=utcnow())).inserted_primary_key[0])  # type: ignore[index]
+    runs = RunStore(workspace.catalog.database)
+    run_id = runs.start(job, str(path), list(args))
     log_path = log_dir / f"run-{run_id}.log"
     run = EtlRun(workspace, job_name=job, bookmark_option=option, run_id=run_id)
     token = ACTIVE_RUN.set(run)
-    state, message = SUCCEEDED, ""
+    state, message = RunState.SUCCEEDED, ""
     saved_argv = sys.argv
     with log_path.open("w") as log:
         tee_out = _Tee(sys.stdout, log) if echo else _Tee(log)
@@ -225,18 +150,16 @@ def run_script(workspace: Workspace, script: str | Path, args: list[str], *,
             if exc.code in (0, None):
                 run.publish()
             else:
-                state, message = FAILED, f"the script exited with {exc.code}"
+                state, message = RunState.FAILED, f"the script exited with {exc.code}"
                 run.discard()
         except BaseException as exc:
-            state, message = FAILED, _failure_message(exc, path)
+            state, message = RunState.FAILED, _failure_message(exc, path)
             log.write(traceback.format_exc())
             run.discard()
         finally:
             sys.argv = saved_argv
             ACTIVE_RUN.reset(token)
-    with database.begin() as conn:
-        conn.execute(update(s.etl_runs).where(s.etl_runs.c.id == run_id).values(
-            state=state, message=message, rows_read=run.rows_read,
-            rows_written=run.rows_written if state == SUCCEEDED else 0,
-            error_records=run.error_records, log_path=str(log_path), ended_at=utcnow()))
+    runs.finish(run_id, state, message, rows_read=run.rows_read,
+                rows_written=run.rows_written if state == RunState.SUCCEEDED else 0,
+                error_records=run.error_records, log_path=str(log_path))
     return get_run(workspace, run_id)

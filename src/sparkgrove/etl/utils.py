@@ -5,12 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sparkgrove.errors import ConfigError
-
-
-class GlueArgumentError(ConfigError):
-    """A job argument the script asks for was not passed."""
-
+from sparkgrove.errors import GlueArgumentError
 
 # What Glue passes every job besides the script's own arguments, and what
 # getResolvedOptions therefore always returns (name in the result: default here).

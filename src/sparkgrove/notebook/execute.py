@@ -22,6 +22,7 @@ from typing import Any
 from sparkgrove.errors import ConfigError, NotFoundError
 from sparkgrove.notebook.kernel import KERNEL_NAME, install_kernel
 from sparkgrove.settings import Settings
+from sparkgrove.store.states import RunState
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DEFAULT_CELL_TIMEOUT = 600
@@ -33,7 +34,7 @@ class NotebookRun:
 
     notebook: str
     executed: str
-    state: str
+    state: RunState
     parameters: dict[str, Any]
     started_at: str
     ended_at: str
@@ -138,14 +139,14 @@ def run_notebook(settings: Settings, path: str | Path, parameters: Mapping[str, 
         started.strftime("%Y%m%dT%H%M%S%fZ") + "-" + source.stem)
     folder.mkdir(parents=True, exist_ok=True)
     executed = folder / source.name
-    state, failed, error, trace = "SUCCEEDED", None, "", []
+    state, failed, error, trace = RunState.SUCCEEDED, None, "", []
     client = NotebookClient(notebook, kernel_name=KERNEL_NAME, timeout=timeout,
                             resources={"metadata": {"path": str(source.parent)}})
     with _environment(kernel_environment(settings)):
         try:
             client.execute()
         except CellExecutionError as exc:
-            state = "FAILED"
+            state = RunState.FAILED
             error = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cell failed"
             for index, cell in enumerate(notebook.cells):
                 for output in cell.get("outputs", []):
@@ -160,8 +161,8 @@ def run_notebook(settings: Settings, path: str | Path, parameters: Mapping[str, 
     ran = sum(1 for c in code if c.get("execution_count") is not None)
     skipped = [_describe(c) for c in notebook.cells
                if c.cell_type == "raw" and "zeppelin-skipped" in c.metadata.get("tags", [])]
-    if state == "SUCCEEDED" and (not code or skipped):
-        state = "INCOMPLETE"
+    if state == RunState.SUCCEEDED and (not code or skipped):
+        state = RunState.INCOMPLETE
         error = ("no code cell ran" if not code else
                  f"{len(skipped)} paragraph(s) were not run: {', '.join(skipped)}")
     record = NotebookRun(str(source), str(executed), state, dict(parameters),

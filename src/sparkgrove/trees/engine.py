@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from sparkgrove.errors import ConfigError, DataError
+from sparkgrove.errors import ConfigError, DataError, NotFittedError
 from sparkgrove.trees import kernels
 from sparkgrove.trees.binning import FeatureBins, bin_matrix, fit_bins
 from sparkgrove.trees.builder import Data, GrowConfig, GrownTree, grow_tree
@@ -118,12 +118,6 @@ class Prepared:
     yf: npt.NDArray[np.float64]
     weight: npt.NDArray[np.float64]
 
-
-
-class NotFittedError(DataError, AttributeError):
-    """A learner used before ``fit``."""
-
-    code = "not_fitted"
 
 
 class TreeLearner:

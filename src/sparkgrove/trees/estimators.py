@@ -34,12 +34,12 @@ from sklearn.exceptions import NotFittedError as SklearnNotFittedError
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, column_or_1d
 
+from sparkgrove import errors
 from sparkgrove.errors import DataError
-from sparkgrove.trees import engine
 from sparkgrove.trees.engine import TreeLearner, _as_array
 
 
-class NotFittedError(engine.NotFittedError, SklearnNotFittedError):  # type: ignore[misc]
+class NotFittedError(errors.NotFittedError, SklearnNotFittedError):  # type: ignore[misc]
     """An estimator used before ``fit``; also scikit-learn's ``NotFittedError``."""
 
 
