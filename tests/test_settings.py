@@ -34,3 +34,26 @@ def test_unknown_toml_key_is_named(tmp_path: Path) -> None:
     (tmp_path / "sparkgrove.toml").write_text('[sparkgrove]\nwarehouse = "x"\n')
     with pytest.raises(ConfigError, match="unknown setting.*warehouse"):
         load_settings(environ={}, cwd=tmp_path)
+
+
+def test_object_store_and_connect_timeout_are_settings(tmp_path: Path) -> None:
+    env = {"SPARKGROVE_WORKSPACE": str(tmp_path / "ws"), "SPARKGROVE_S3_ROOT": "lake",
+           "SPARKGROVE_CONNECT_TIMEOUT": "12.5"}
+    settings = load_settings(environ=env, cwd=tmp_path)
+    assert settings.object_store == tmp_path / "lake"
+    assert settings.connect_timeout == 12.5
+    assert load_settings(environ={}, cwd=tmp_path).object_store == (
+        tmp_path / "sparkgrove-workspace" / "s3")
+    with pytest.raises(ConfigError, match="connect_timeout must be a positive number.*'soon'"):
+        load_settings(environ={"SPARKGROVE_CONNECT_TIMEOUT": "soon"}, cwd=tmp_path)
+
+
+def test_no_module_reads_our_environment_variables_but_settings() -> None:
+    import sparkgrove
+
+    package = Path(sparkgrove.__file__).parent
+    for path in package.rglob("*.py"):
+        if path.name != "settings.py":
+            text = path.read_text()
+            assert 'environ.get("SPARKGROVE_' not in text and 'getenv("SPARKGROVE_' not in text, (
+                f"{path} reads a SPARKGROVE_ variable itself")

@@ -5,12 +5,16 @@ Settings are resolved from four sources; a later source wins over an earlier one
 1. defaults (``DEFAULT_*`` below);
 2. ``sparkgrove.toml`` in the current folder (or the file named by ``SPARKGROVE_CONFIG``);
 3. environment variables ``SPARKGROVE_WORKSPACE``, ``SPARKGROVE_CATALOG_URL``,
-   ``SPARKGROVE_SPARK_MASTER``, ``SPARKGROVE_CLUSTER``;
+   ``SPARKGROVE_SPARK_MASTER``, ``SPARKGROVE_CLUSTER``, ``SPARKGROVE_S3_ROOT``,
+   ``SPARKGROVE_CONNECT_TIMEOUT``;
 4. command-line flags (``--workspace``, ``--catalog-url``, ``--master``, ``--cluster``) or
    keyword arguments.
 
 ``cluster`` names a cluster started by ``sparkgrove cluster up``: Spark work then runs there
 (its master URL and secret are looked up), whatever ``spark_master`` says.
+
+These are every environment variable sparkgrove reads for its own settings; no module reads
+another (``JAVA_HOME`` and Spark's own variables belong to Java and Spark).
 """
 
 from __future__ import annotations
@@ -27,8 +31,9 @@ from sparkgrove.errors import ConfigError
 DEFAULT_WORKSPACE = "sparkgrove-workspace"
 DEFAULT_SPARK_MASTER = "local[*]"
 DEFAULT_CONFIG_FILE = "sparkgrove.toml"
+DEFAULT_CONNECT_TIMEOUT = 45.0
 ENV_PREFIX = "SPARKGROVE_"
-_KEYS = ("workspace", "catalog_url", "spark_master", "cluster")
+_KEYS = ("workspace", "catalog_url", "spark_master", "cluster", "s3_root", "connect_timeout")
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,15 @@ class Settings:
     spark_conf: Mapping[str, str] = field(default_factory=dict)
     cluster: str | None = None
     """A cluster started by ``sparkgrove cluster up``; when set, Spark work runs there."""
+    s3_root: Path | None = None
+    """The folder standing in for S3 (``s3://bucket/key``); default ``<workspace>/s3``."""
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    """Seconds a driver waits for a ``spark://`` master to accept it before giving up."""
+
+    @property
+    def object_store(self) -> Path:
+        """The folder that stands in for S3."""
+        return self.s3_root if self.s3_root is not None else self.workspace / "s3"
 
     @property
     def warehouse(self) -> Path:
@@ -114,6 +128,8 @@ def load_settings(
         "catalog_url": None,
         "spark_master": DEFAULT_SPARK_MASTER,
         "cluster": None,
+        "s3_root": None,
+        "connect_timeout": DEFAULT_CONNECT_TIMEOUT,
     }
     spark_conf: dict[str, str] = {}
     config_base = base
@@ -148,5 +164,20 @@ def load_settings(
     master = str(values["spark_master"]).strip()
     if not master:
         raise ConfigError("spark_master is empty: use local[*], local[N] or spark://HOST:PORT.")
+    s3_root = Path(values["s3_root"]).expanduser() if values["s3_root"] else None
+    if s3_root is not None and not s3_root.is_absolute():
+        s3_root = (config_base / s3_root).resolve()
     return Settings(workspace=ws, catalog_url=url, spark_master=master, spark_conf=spark_conf,
-                    cluster=values["cluster"] or None)
+                    cluster=values["cluster"] or None, s3_root=s3_root,
+                    connect_timeout=_seconds(values["connect_timeout"], "connect_timeout"))
+
+
+def _seconds(value: Any, name: str) -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = float("nan")
+    if not seconds > 0 or seconds == float("inf"):
+        raise ConfigError(f"{name} must be a positive number of seconds "
+                          f"({ENV_PREFIX}{name.upper()} or sparkgrove.toml); got {value!r}.")
+    return seconds

@@ -76,7 +76,7 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
     for key, value in merged.items():
         builder = builder.config(key, value)
     if master.startswith("spark://"):
-        spark = connect_bounded(builder, master, connect_timeout())
+        spark = connect_bounded(builder, master, settings.connect_timeout)
     else:
         spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
@@ -85,7 +85,6 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
     return spark
 
 
-DEFAULT_CONNECT_TIMEOUT = 45.0
 
 
 def from_spark(exc: BaseException) -> bool:
@@ -129,12 +128,6 @@ def map_spark_errors(doing: str) -> Iterator[None]:
         if not from_spark(exc):
             raise
         raise SparkError(f"Spark failed while {doing}: {spark_error_text(exc)}") from exc
-
-
-def connect_timeout() -> float:
-    """Seconds a driver may take to register with a standalone master
-    (``SPARKGROVE_CONNECT_TIMEOUT``, default 45)."""
-    return float(os.environ.get("SPARKGROVE_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT))
 
 
 def connect_bounded(builder: Any, master: str, timeout: float) -> SparkSession:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from sparkgrove.cli.main import app
@@ -128,3 +129,15 @@ def test_drop_commands_and_problem_paths_printed_as_text(tmp_path: Path) -> None
         "database": "shop", "dropped_tables": []}
     missing = runner.invoke(app, ["--workspace", str(ws), "catalog", "drop", "shop.raw"])
     assert "Unknown database 'shop'" in str(missing.exception)
+
+
+@pytest.mark.parametrize("args", [["--help"], ["catalog", "--help"], ["train", "--help"],
+                                  ["cluster", "up", "--help"], ["etl", "--help"]])
+def test_help_imports_neither_spark_nor_numba_nor_the_store(args: list[str]) -> None:
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "sparkgrove.cli.main",
+                           *args], capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()
+                if "|" in line}
+    heavy = {"pyspark", "py4j", "numba", "numpy", "pandas", "pyarrow", "sqlalchemy", "sklearn"}
+    assert not heavy & imported, f"`sparkgrove {' '.join(args)}` imports {heavy & imported}"

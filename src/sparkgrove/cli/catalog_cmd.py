@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sparkgrove.catalog.api import Catalog
 from sparkgrove.cli.output import CliState, console, emit_json, table
+
+if TYPE_CHECKING:
+    from sparkgrove.catalog.api import Catalog
 
 app = typer.Typer(help="Look at the catalog: databases, tables, versions, partitions.",
                   no_args_is_help=True)

@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from sparkgrove.cli.output import CliState, console, emit_json, table
-from sparkgrove.cluster.manager import ClusterManager
-from sparkgrove.cluster.spec import build_spec, load_spec
-from sparkgrove.cluster.steps import cancel_step, submit_steps, wait_for_steps
 from sparkgrove.errors import ConfigError
-from sparkgrove.store.db import open_database
-from sparkgrove.store.step_store import StepStore
+
+if TYPE_CHECKING:
+    from sparkgrove.cluster.manager import ClusterManager
+    from sparkgrove.store.step_store import StepStore
 
 app = typer.Typer(help="Start, inspect and stop Spark standalone clusters.", no_args_is_help=True)
 step_app = typer.Typer(help="Submit work to a cluster as steps, one at a time.",
@@ -23,6 +22,9 @@ NameArg = Annotated[str, typer.Argument(help="Cluster name.")]
 
 
 def _manager(ctx: typer.Context) -> ClusterManager:
+    from sparkgrove.cluster.manager import ClusterManager
+    from sparkgrove.store.db import open_database
+
     state: CliState = ctx.obj
     settings = state.settings(resolve_cluster=False)
     settings.ensure_dirs()
@@ -45,6 +47,8 @@ def up(ctx: typer.Context,
        = False,
        as_json: JsonOpt = False) -> None:
     """Start a master and workers as real JVM processes, loopback only, with a new secret."""
+    from sparkgrove.cluster.spec import build_spec, load_spec
+
     overrides: dict[str, Any] = {"name": name, "workers": workers, "cores": cores,
                                  "memory": memory, "idle_timeout": idle_timeout}
     if spec_file is not None:
@@ -120,6 +124,8 @@ def list_clusters(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 
 def _steps(ctx: typer.Context) -> tuple[ClusterManager, StepStore]:
+    from sparkgrove.store.step_store import StepStore
+
     manager = _manager(ctx)
     return manager, StepStore(manager.db)
 
@@ -169,6 +175,8 @@ def step_add(ctx: typer.Context, cluster: NameArg,
         options, _, notes = split_submit_args([*(spark_arg or []), "app"])
         requests = [StepRequest(name, local_target(script, manager.settings), list(ctx.args),
                                 options, action_on_failure, notes)]
+    from sparkgrove.cluster.steps import submit_steps, wait_for_steps
+
     queued = submit_steps(manager, cluster, requests)
     if wait:
         queued = wait_for_steps(steps, queued)
@@ -224,4 +232,6 @@ def step_logs(ctx: typer.Context, step_id: int,
 def step_cancel(ctx: typer.Context, step_id: int) -> None:
     """Cancel a pending step, or stop a running one."""
     _, steps = _steps(ctx)
+    from sparkgrove.cluster.steps import cancel_step
+
     console.print(cancel_step(steps, step_id))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sparkgrove.cli.output import CliState, console, emit_json, table
 from sparkgrove.errors import EtlError
 from sparkgrove.store.states import RunState
-from sparkgrove.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sparkgrove.workspace import Workspace
 
 app = typer.Typer(help="Run Glue-style ETL scripts unchanged, with job bookmarks.",
                   no_args_is_help=True)
@@ -19,6 +21,8 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JS
 
 
 def _workspace(ctx: typer.Context) -> Workspace:
+    from sparkgrove.workspace import Workspace
+
     state: CliState = ctx.obj
     return Workspace(state.settings())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
@@ -12,9 +12,9 @@ from rich.markup import escape
 from sparkgrove.cli import catalog_cmd, cluster_cmd, etl_cmd, models_cmd, notebook_cmd
 from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
 from sparkgrove.errors import SparkError, SparkgroveError
-from sparkgrove.trees.params import TreeParams
-from sparkgrove.trees.render import render_tree
-from sparkgrove.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sparkgrove.workspace import Workspace
 
 app = typer.Typer(
     name="sparkgrove",
@@ -56,6 +56,8 @@ def main(
 
 def open_workspace(ctx: typer.Context) -> Workspace:
     """The workspace named by the global options."""
+    from sparkgrove.workspace import Workspace
+
     state: CliState = ctx.obj
     return Workspace(state.settings())
 
@@ -159,6 +161,8 @@ def train(
     """Train a decision tree, random forest or gradient-boosted trees on a catalog table,
     evaluate on held-out rows and register a model version."""
     from sparkgrove.training import train_table
+    from sparkgrove.trees.params import TreeParams
+    from sparkgrove.trees.render import render_tree
 
     params = TreeParams(max_depth=max_depth, max_bins=max_bins, impurity=impurity,
                         min_instances_per_node=min_instances_per_node,
@@ -186,6 +190,7 @@ def train(
 def print_train_result(result: object, show_tree: bool = True) -> None:
     """Human-readable summary of a training run."""
     from sparkgrove.training import TrainResult
+    from sparkgrove.trees.render import render_tree
 
     assert isinstance(result, TrainResult)
     mv = result.model_version

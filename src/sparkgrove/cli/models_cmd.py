@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from sparkgrove.cli.output import CliState, console, emit_json, table
-from sparkgrove.workspace import Workspace
+
+if TYPE_CHECKING:
+    from sparkgrove.workspace import Workspace
 
 app = typer.Typer(help="Registered models: list and show.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
 def _workspace(ctx: typer.Context) -> Workspace:
+    from sparkgrove.workspace import Workspace
+
     state: CliState = ctx.obj
     return Workspace(state.settings())
 

@@ -6,7 +6,6 @@ script's S3 paths need no edit. Local paths and ``file://`` URLs are used as the
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,12 +19,9 @@ if TYPE_CHECKING:
 
 def object_store_root(settings: Settings | None) -> Path:
     """The folder that stands in for S3."""
-    override = os.environ.get("SPARKGROVE_S3_ROOT")
-    if override:
-        return Path(override)
     if settings is None:
         raise ConfigError("s3:// paths need a workspace (or SPARKGROVE_S3_ROOT).")
-    return settings.workspace / "s3"
+    return settings.object_store
 
 
 def resolve_path(path: str, settings: Settings | None) -> Path:
