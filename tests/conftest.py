@@ -9,6 +9,7 @@ import pytest
 
 from sparkgrove.settings import Settings, load_settings
 from sparkgrove.workspace import Workspace
+from tests.postgres import PostgresServer
 
 TEST_SPARK_CONF = {
     "spark.sql.shuffle.partitions": "2",
@@ -27,6 +28,25 @@ def spark(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
     session = build_session(settings, app_name="sparkgrove-tests", conf=TEST_SPARK_CONF)
     yield session
     session.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    """A real PostgreSQL server for the run, started on first use."""
+    server = PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh store database: a SQLite file, then a PostgreSQL database (the test runs on
+    both)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.db'}"
+    server: PostgresServer = request.getfixturevalue("postgres")
+    return server.new_database()
 
 
 @pytest.fixture

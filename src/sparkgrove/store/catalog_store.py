@@ -49,6 +49,10 @@ def _col_json(cols: Sequence[ColumnSpec]) -> list[dict[str, str]]:
     return [c.to_dict() for c in cols]
 
 
+SAVE_ATTEMPTS = 5
+"""Attempts of a table save that races another writer creating the same table."""
+
+
 class CatalogStore:
     """Reads and writes catalog records; each public method is one transaction."""
 
@@ -190,55 +194,66 @@ class CatalogStore:
         when ``write.new_version`` is set (otherwise the columns stay as they were); properties
         are merged; partitions and files are added (files replaced when ``replace_files``).
         """
+        for attempt in range(SAVE_ATTEMPTS):
+            try:
+                return self._save_table(write)
+            except IntegrityError as exc:
+                # Another writer created the same table (or database) first: the next attempt
+                # sees its row, locks it, and adds to it.
+                if attempt == SAVE_ATTEMPTS - 1:
+                    raise AlreadyExistsError(
+                        f"Table {write.database}.{write.name} was changed by another writer at "
+                        f"the same time ({exc.orig}); run the command again.") from exc
+        raise AssertionError("unreachable")
+
+    def _save_table(self, write: TableWrite) -> TableInfo:
         now = utcnow()
-        try:
-            with self._db.begin() as conn:
-                db_id = self._database_id(conn, write.database)
-                row = conn.execute(select(s.tables).where(
-                    s.tables.c.database_id == db_id, s.tables.c.name == write.name)).first()
-                if row is None:
-                    table_id = conn.execute(insert(s.tables).values(  # type: ignore[index]
-                        database_id=db_id, name=write.name, location=write.location,
-                        format=write.format, current_version=1,
-                        partition_keys=_col_json(write.partition_keys),
-                        properties=write.properties, created_at=now, updated_at=now,
-                    )).inserted_primary_key[0]
+        with self._db.begin() as conn:
+            db_id = self._database_id(conn, write.database)
+            # The table's row is locked until the transaction ends (PostgreSQL; SQLite's
+            # transactions already hold the write lock), so concurrent writers take
+            # version numbers one after another.
+            row = conn.execute(select(s.tables).where(
+                s.tables.c.database_id == db_id, s.tables.c.name == write.name
+            ).with_for_update()).first()
+            if row is None:
+                table_id = conn.execute(insert(s.tables).values(  # type: ignore[index]
+                    database_id=db_id, name=write.name, location=write.location,
+                    format=write.format, current_version=1,
+                    partition_keys=_col_json(write.partition_keys),
+                    properties=write.properties, created_at=now, updated_at=now,
+                )).inserted_primary_key[0]
+                conn.execute(insert(s.table_versions).values(
+                    table_id=table_id, version=1, columns=_col_json(write.columns),
+                    properties=write.properties, created_at=now))
+                version_now = 1
+            else:
+                table_id = row.id
+                current = conn.execute(select(s.table_versions.c.columns).where(
+                    s.table_versions.c.table_id == table_id,
+                    s.table_versions.c.version == row.current_version)).scalar_one()
+                version = row.current_version
+                props = {**row.properties, **write.properties}
+                if _columns(current) != write.columns and write.new_version:
+                    version += 1
                     conn.execute(insert(s.table_versions).values(
-                        table_id=table_id, version=1, columns=_col_json(write.columns),
-                        properties=write.properties, created_at=now))
-                    version_now = 1
-                else:
-                    table_id = row.id
-                    current = conn.execute(select(s.table_versions.c.columns).where(
-                        s.table_versions.c.table_id == table_id,
-                        s.table_versions.c.version == row.current_version)).scalar_one()
-                    version = row.current_version
-                    props = {**row.properties, **write.properties}
-                    if _columns(current) != write.columns and write.new_version:
-                        version += 1
-                        conn.execute(insert(s.table_versions).values(
-                            table_id=table_id, version=version,
-                            columns=_col_json(write.columns), properties=props,
-                            created_at=now))
-                    conn.execute(update(s.tables).where(s.tables.c.id == table_id).values(
-                        current_version=version, properties=props, updated_at=now,
-                        location=write.location, format=write.format,
-                        partition_keys=_col_json(write.partition_keys)))
-                    version_now = version
-                self._add_partitions(conn, table_id, write.partitions, now)
-                if write.replace_files:
-                    conn.execute(delete(s.table_files).where(s.table_files.c.table_id == table_id))
-                for path in write.removed_files:
-                    conn.execute(delete(s.table_files).where(
-                        s.table_files.c.table_id == table_id, s.table_files.c.path == path))
-                self._add_files(conn, table_id, write.files, version_now, now)
-                final = conn.execute(select(s.tables).where(s.tables.c.id == table_id)).one()
-                return self._table_info(conn, write.database, final)
-        except IntegrityError as exc:
-            raise AlreadyExistsError(
-                f"Table {write.database}.{write.name} was changed by another writer at the same "
-                f"time ({exc.orig}); run the command again."
-            ) from exc
+                        table_id=table_id, version=version,
+                        columns=_col_json(write.columns), properties=props,
+                        created_at=now))
+                conn.execute(update(s.tables).where(s.tables.c.id == table_id).values(
+                    current_version=version, properties=props, updated_at=now,
+                    location=write.location, format=write.format,
+                    partition_keys=_col_json(write.partition_keys)))
+                version_now = version
+            self._add_partitions(conn, table_id, write.partitions, now)
+            if write.replace_files:
+                conn.execute(delete(s.table_files).where(s.table_files.c.table_id == table_id))
+            for path in write.removed_files:
+                conn.execute(delete(s.table_files).where(
+                    s.table_files.c.table_id == table_id, s.table_files.c.path == path))
+            self._add_files(conn, table_id, write.files, version_now, now)
+            final = conn.execute(select(s.tables).where(s.tables.c.id == table_id)).one()
+            return self._table_info(conn, write.database, final)
 
     @staticmethod
     def _add_partitions(conn: Connection, table_id: int,

@@ -1,0 +1,1 @@
+"""The revisions (Alembic reads these files; nothing imports them)."""
