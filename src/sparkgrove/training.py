@@ -133,13 +133,16 @@ def train_table(
     plan = plan_features(table.all_columns, label, features, params.weight_col)
     label_spec = next(c for c in table.all_columns if c.name == label)
     if engine == "auto":
-        engine = choose_engine(_estimated_rows(catalog, table), len(plan.features))
-    run = _Run(workspace, table, plan, label, label_spec, task, params, test_fraction, seed,
-               model_name, say)
+        # A parameter only one engine honours picks that engine.
+        engine = next((e for e in ENGINES[1:] if params.unused(e) == [] and
+                       params.unused(_other(e)) != []), None) or choose_engine(
+            _estimated_rows(catalog, table), len(plan.features))
     if engine == "spark" and params.leaf_values != "gradient":
         raise ConfigError(f"leaf_values={params.leaf_values!r} is a local-engine option; MLlib's "
                           "GBT sets gradient leaves. Use --engine local, or drop "
                           "--leaf-values.")
+    run = _Run(workspace, table, plan, label, label_spec, task, params, test_fraction, seed,
+               model_name, say, [f"{line}; it has no effect" for line in params.unused(engine)])
     if engine == "local" and supports(table):
         return _train_in_process(run)
     with map_spark_errors(f"training on {table.qualified_name}"):
@@ -234,6 +237,12 @@ class _Run:
     seed: int
     model_name: str | None
     say: ProgressFn
+    notes: list[str]
+    """What the output says about the request (parameters the engine does not use)."""
+
+
+def _other(engine: str) -> str:
+    return "spark" if engine == "local" else "local"
 
 
 def _choose_task(run: _Run, n_distinct: int) -> str:
@@ -266,7 +275,7 @@ def _register(run: _Run, *, engine: str, task: str, params: TreeParams, tree_mod
     importances = dict(zip([n for n, _ in run.plan.features], tree_model.feature_importances,
                            strict=True))
     return TrainResult(version, tree_model, metrics, counts, importances,
-                       list(run.plan.skipped), rejects_path, notes)
+                       list(run.plan.skipped), rejects_path, [*run.notes, *notes])
 
 
 def _estimated_rows(catalog: Catalog, table: TableInfo) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.markup import escape
@@ -12,6 +12,7 @@ from rich.markup import escape
 from sparkgrove.cli import catalog_cmd, cluster_cmd, etl_cmd, models_cmd, notebook_cmd
 from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
 from sparkgrove.errors import SparkError, SparkgroveError
+from sparkgrove.trees.params import SPEC, SPECS
 
 if TYPE_CHECKING:
     from sparkgrove.workspace import Workspace
@@ -32,6 +33,14 @@ app.add_typer(notebook_cmd.app, name="notebook")
 app.add_typer(models_cmd.app, name="models")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
+_D = {spec.name: spec.default for spec in SPECS}
+"""The tree parameters' defaults, from their one declaration."""
+
+
+def _opt(name: str) -> Any:
+    """The ``train`` option of tree parameter ``name``, with its declared help."""
+    return typer.Option(help=SPEC[name].help)
+
 
 
 @app.callback()
@@ -124,35 +133,25 @@ def train(
     engine: Annotated[str, typer.Option(
         help="local (sparkgrove's in-process engine), spark (MLlib), or auto (local when the "
              "table fits comfortably in memory).")] = "auto",
-    algorithm: Annotated[str, typer.Option(
-        help="tree (DecisionTree), forest (RandomForest) or gbt (GBT, gradient-boosted trees; "
-             "binary classification or regression).")] = "tree",
-    max_depth: Annotated[int, typer.Option(help="MLlib maxDepth.")] = 5,
-    max_bins: Annotated[int, typer.Option(help="MLlib maxBins.")] = 32,
-    impurity: Annotated[str | None, typer.Option(
-        help="MLlib impurity: gini or entropy (classification), variance (regression).")] = None,
-    min_instances_per_node: Annotated[int, typer.Option(help="MLlib minInstancesPerNode.")] = 1,
-    min_info_gain: Annotated[float, typer.Option(help="MLlib minInfoGain.")] = 0.0,
-    min_weight_fraction_per_node: Annotated[float, typer.Option(
-        help="MLlib minWeightFractionPerNode.")] = 0.0,
-    weight_col: Annotated[str | None, typer.Option(help="MLlib weightCol.")] = None,
-    max_memory_in_mb: Annotated[int, typer.Option(help="MLlib maxMemoryInMB.")] = 256,
-    cache_node_ids: Annotated[bool, typer.Option(help="MLlib cacheNodeIds.")] = False,
-    checkpoint_interval: Annotated[int, typer.Option(help="MLlib checkpointInterval.")] = 10,
-    num_trees: Annotated[int, typer.Option(help="forest: MLlib numTrees.")] = 20,
-    feature_subset_strategy: Annotated[str, typer.Option(
-        help="forest/gbt: MLlib featureSubsetStrategy (auto, all, sqrt, log2, onethird, n, "
-             "fraction).")] = "auto",
-    subsampling_rate: Annotated[float, typer.Option(
-        help="forest/gbt: MLlib subsamplingRate.")] = 1.0,
-    max_iter: Annotated[int, typer.Option(help="gbt: MLlib maxIter (number of trees).")] = 20,
-    step_size: Annotated[float, typer.Option(help="gbt: MLlib stepSize (learning rate).")] = 0.1,
-    loss: Annotated[str | None, typer.Option(
-        help="gbt: MLlib lossType: logistic (classification), squared or absolute "
-             "(regression).")] = None,
-    leaf_values: Annotated[str, typer.Option(
-        help="gbt, local engine: gradient (MLlib's leaves) or newton (second-order leaves and "
-             "splits, as LightGBM's; usually more accurate with many trees).")] = "gradient",
+    algorithm: Annotated[str, _opt("algorithm")] = _D["algorithm"],
+    max_depth: Annotated[int, _opt("max_depth")] = _D["max_depth"],
+    max_bins: Annotated[int, _opt("max_bins")] = _D["max_bins"],
+    impurity: Annotated[str | None, _opt("impurity")] = _D["impurity"],
+    min_instances_per_node: Annotated[int, _opt("min_instances_per_node")] = _D["min_instances_per_node"],
+    min_info_gain: Annotated[float, _opt("min_info_gain")] = _D["min_info_gain"],
+    min_weight_fraction_per_node: Annotated[float, _opt("min_weight_fraction_per_node")] = (
+        _D["min_weight_fraction_per_node"]),
+    weight_col: Annotated[str | None, _opt("weight_col")] = _D["weight_col"],
+    max_memory_in_mb: Annotated[int, _opt("max_memory_in_mb")] = _D["max_memory_in_mb"],
+    cache_node_ids: Annotated[bool, _opt("cache_node_ids")] = _D["cache_node_ids"],
+    checkpoint_interval: Annotated[int, _opt("checkpoint_interval")] = _D["checkpoint_interval"],
+    num_trees: Annotated[int, _opt("num_trees")] = _D["num_trees"],
+    feature_subset_strategy: Annotated[str, _opt("feature_subset_strategy")] = _D["feature_subset_strategy"],
+    subsampling_rate: Annotated[float, _opt("subsampling_rate")] = _D["subsampling_rate"],
+    max_iter: Annotated[int, _opt("max_iter")] = _D["max_iter"],
+    step_size: Annotated[float, _opt("step_size")] = _D["step_size"],
+    loss: Annotated[str | None, _opt("loss")] = _D["loss"],
+    leaf_values: Annotated[str, _opt("leaf_values")] = _D["leaf_values"],
     test_fraction: Annotated[float, typer.Option(help="Share of rows held out.")] = 0.2,
     seed: Annotated[int, typer.Option(help="Seed of the split and of MLlib.")] = 42,
     show_tree: Annotated[bool, typer.Option(help="Print the tree.")] = True,

@@ -44,6 +44,7 @@ from sparkgrove.trees.inputs import (
     is_frame,
 )
 from sparkgrove.trees.model import FeatureSpec, LabelSpec, Tree, TreeModel, category_text
+from sparkgrove.trees.params import MAX_BINS, SPECS
 
 CRITERIA = {"gini": kernels.GINI, "entropy": kernels.ENTROPY, "variance": kernels.VARIANCE}
 DEFAULT_SEED = 42
@@ -53,44 +54,32 @@ MIN_CATEGORY_ROWS = 100.0
 """Outside parity mode, the rows a category needs in a regression node (every boosted tree is
 one) to be placed by its own mean in an ordered categorical split (LightGBM's
 ``min_data_per_group``)."""
-MAX_LOCAL_BINS = 65_535
+MAX_LOCAL_BINS = MAX_BINS
 """Bins per continuous feature: ``uint8`` bin indices up to 255, ``uint16`` above."""
 
 
-def _int_range(low: int, high: int) -> tuple[Callable[[Any], bool], str]:
-    return (lambda v: bool(isinstance(v, int | np.integer) and not isinstance(v, bool)
-                           and low <= v <= high), f"an int in the range [{low}, {high}]")
-
-
-def _float_range(text: str, test: Callable[[float], bool]) -> tuple[Callable[[Any], bool], str]:
+def _number_in(text: str, test: Callable[[float], bool]) -> tuple[Callable[[Any], bool], str]:
     return (lambda v: bool(isinstance(v, int | float | np.number) and not isinstance(v, bool)
                            and test(float(v))), text)
 
 
 PARAM_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "max_depth": _int_range(0, 30),
-    "max_bins": _int_range(2, MAX_LOCAL_BINS),
-    "min_instances_per_node": _int_range(1, 2**31 - 1),
-    "min_info_gain": _float_range("a float >= 0", lambda v: v >= 0),
-    "min_weight_fraction_per_node": _float_range("a float in the range [0, 0.5)",
-                                                 lambda v: 0 <= v < 0.5),
+    # the parameters shared with MLlib, from their one declaration
+    **{spec.local: (spec.accepts, spec.rule_text + (" (or None)" if spec.nullable else ""))
+       for spec in SPECS if spec.local is not None},
+    # the local engine's own
     "missing": (lambda v: v in ("native", "median"), "'native' or 'median'"),
-    "n_trees": _int_range(1, 10_000),
-    "max_iter": _int_range(1, 10_000),
-    "step_size": _float_range("a float in the range (0, 1]", lambda v: 0 < v <= 1),
-    "subsampling_rate": _float_range("a float in the range (0, 1]", lambda v: 0 < v <= 1),
     "validation_fraction": (lambda v: v is None or (isinstance(v, int | float) and
                                                     not isinstance(v, bool) and 0 < v < 1),
                             "None or a float in the range (0, 1)"),
-    "validation_tol": _float_range("a float >= 0", lambda v: v >= 0),
-    "leaf_values": (lambda v: v in ("gradient", "newton"), "'gradient' or 'newton'"),
+    "validation_tol": _number_in("a float >= 0", lambda v: v >= 0),
     "bootstrap": (lambda v: bool(isinstance(v, bool | np.bool_)), "a bool"),
     "n_threads": (lambda v: v is None or bool(isinstance(v, int | np.integer) and
                                               not isinstance(v, bool) and v >= 1),
                   "None or an int >= 1"),
-    "seed": (lambda v: v is None or (isinstance(v, int | np.integer) and
-                                     not isinstance(v, bool)), "None or an int"),
 }
+"""The rule of each learner parameter: those MLlib shares come from
+:data:`sparkgrove.trees.params.SPECS`."""
 
 
 @contextmanager

@@ -1,9 +1,21 @@
-"""Tree, forest and boosting parameters under their MLlib meanings, with one table of rules
-checked before any data is read. ``algorithm`` picks the MLlib estimator (``tree``:
-DecisionTree*, ``forest``: RandomForest*, ``gbt``: GBT*) and the local engine's twin."""
+"""Tree, forest and boosting parameters, declared once.
+
+:data:`SPECS` holds one entry per parameter: its name here (snake_case, MLlib's meaning), its
+MLlib name, its name in the local engine's estimators, type, default, allowed range, the
+algorithms it applies to, and its help text. Everything else is generated from it or checked
+against it: :class:`TreeParams` checks its values with these rules and builds each engine's
+keyword arguments from these names; the CLI's ``train`` options take their help from here; the
+tests check the dataclass fields, the estimators' signatures and the CLI defaults against it.
+
+An engine honours a parameter when it has a name for it there. A parameter set to something
+other than its default that the chosen engine (or algorithm) does not use is reported by
+:meth:`TreeParams.unused`, never silently dropped. ``algorithm`` picks the MLlib estimator
+(``tree``: DecisionTree*, ``forest``: RandomForest*, ``gbt``: GBT*) and the local engine's twin.
+"""
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -13,21 +25,135 @@ from sparkgrove.errors import ConfigError
 IMPURITIES = {"classification": ("gini", "entropy"), "regression": ("variance",)}
 TASKS = ("classification", "regression")
 ALGORITHMS = ("tree", "forest", "gbt")
+ENGINES = ("spark", "local")
 GBT_LOSSES = {"classification": ("logistic",), "regression": ("squared", "absolute")}
+LEAF_VALUES = ("gradient", "newton")
+MAX_BINS = 65_535
+"""The most bins per feature either engine takes (the local engine's bins are ``uint16``)."""
+
+ALL = ALGORITHMS
+ENSEMBLES = ("forest", "gbt")
+
+
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool) or type(v).__name__ == "bool_"  # numpy's too
+
+
+def _int_in(low: int, high: int) -> Callable[[Any], bool]:
+    # numbers.Integral: Python's ints and numpy's alike, as scikit-learn's checks pass both
+    return lambda v: isinstance(v, numbers.Integral) and not _is_bool(v) and low <= int(v) <= high
+
+
+def _number(test: Callable[[float], bool]) -> Callable[[Any], bool]:
+    return lambda v: isinstance(v, numbers.Real) and not _is_bool(v) and test(float(v))
+
+
+def _one_of(*choices: Any) -> Callable[[Any], bool]:
+    return lambda v: v in choices
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One parameter: where each engine takes it, its rule and its help."""
+
+    name: str
+    mllib: str | None
+    """MLlib's name; ``None``: MLlib has no such parameter."""
+    local: str | None
+    """The local engine estimators' argument; ``None``: the local engine has none."""
+    type: type
+    default: Any
+    rule: Callable[[Any], bool]
+    rule_text: str
+    algorithms: tuple[str, ...]
+    help: str
+    nullable: bool = False
+    """``None`` is allowed (and means the default that depends on the task)."""
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` keeps the rule (``None`` where the parameter is nullable)."""
+        return (value is None and self.nullable) or bool(self.rule(value))
+
+    def honoured_by(self, engine: str) -> bool:
+        """Whether ``engine`` (``spark`` or ``local``) uses this parameter."""
+        return (self.mllib if engine == "spark" else self.local) is not None
+
+
+SPECS: tuple[ParamSpec, ...] = (
+    ParamSpec("max_depth", "maxDepth", "max_depth", int, 5, _int_in(0, 30),
+              "an int in the range [0, 30]", ALL, "MLlib maxDepth: the deepest a tree grows."),
+    ParamSpec("max_bins", "maxBins", "max_bins", int, 32, _int_in(2, MAX_BINS),
+              f"an int in the range [2, {MAX_BINS}]", ALL,
+              "MLlib maxBins: bins per continuous feature (raised to cover a categorical "
+              "column's categories when needed)."),
+    ParamSpec("impurity", "impurity", "impurity", str, None,
+              _one_of(*IMPURITIES["classification"], *IMPURITIES["regression"]),
+              "gini or entropy (classification), variance (regression)", ("tree", "forest"),
+              "MLlib impurity: gini or entropy (classification), variance (regression).",
+              nullable=True),
+    ParamSpec("min_instances_per_node", "minInstancesPerNode", "min_instances_per_node", int, 1,
+              _int_in(1, 2**31 - 1), "an int >= 1", ALL, "MLlib minInstancesPerNode."),
+    ParamSpec("min_info_gain", "minInfoGain", "min_info_gain", float, 0.0,
+              _number(lambda v: v >= 0), "a float >= 0", ALL, "MLlib minInfoGain."),
+    ParamSpec("min_weight_fraction_per_node", "minWeightFractionPerNode",
+              "min_weight_fraction_per_node", float, 0.0, _number(lambda v: 0 <= v < 0.5),
+              "a float in the range [0, 0.5)", ALL, "MLlib minWeightFractionPerNode."),
+    ParamSpec("seed", "seed", "seed", int, None, _int_in(-(2**63), 2**63 - 1), "an int", ALL,
+              "MLlib seed (and the local engine's).", nullable=True),
+    ParamSpec("weight_col", "weightCol", None, str, None, lambda v: isinstance(v, str) and v != "",
+              "a column name", ALL,
+              "MLlib weightCol: a numeric column of row weights (the local engine takes them as "
+              "sample_weight).", nullable=True),
+    ParamSpec("max_memory_in_mb", "maxMemoryInMB", None, int, 256, _int_in(1, 1_000_000),
+              "an int >= 1", ALL, "MLlib maxMemoryInMB (the local engine has no such limit)."),
+    ParamSpec("cache_node_ids", "cacheNodeIds", None, bool, False, _is_bool, "a bool", ALL,
+              "MLlib cacheNodeIds."),
+    ParamSpec("checkpoint_interval", "checkpointInterval", None, int, 10,
+              lambda v: isinstance(v, numbers.Integral) and not _is_bool(v) and (int(v) == -1 or int(v) >= 1),
+              "an int >= 1, or -1 to disable", ALL, "MLlib checkpointInterval."),
+    ParamSpec("algorithm", None, None, str, "tree", _one_of(*ALGORITHMS),
+              f"one of {', '.join(ALGORITHMS)}", ALL,
+              "tree (DecisionTree), forest (RandomForest) or gbt (GBT, gradient-boosted trees; "
+              "binary classification or regression)."),
+    ParamSpec("num_trees", "numTrees", "n_trees", int, 20, _int_in(1, 10_000),
+              "an int in the range [1, 10000]", ("forest",), "forest: MLlib numTrees."),
+    ParamSpec("feature_subset_strategy", "featureSubsetStrategy", "feature_subset_strategy",
+              str, "auto", lambda v: isinstance(v, str) and v != "",
+              "auto, all, sqrt, log2, onethird, an int n or a fraction", ENSEMBLES,
+              "forest/gbt: MLlib featureSubsetStrategy (auto, all, sqrt, log2, onethird, n, "
+              "fraction)."),
+    ParamSpec("subsampling_rate", "subsamplingRate", "subsampling_rate", float, 1.0,
+              _number(lambda v: 0 < v <= 1), "a float in the range (0, 1]", ENSEMBLES,
+              "forest/gbt: MLlib subsamplingRate."),
+    ParamSpec("max_iter", "maxIter", "max_iter", int, 20, _int_in(1, 10_000),
+              "an int in the range [1, 10000]", ("gbt",),
+              "gbt: MLlib maxIter (number of trees)."),
+    ParamSpec("step_size", "stepSize", "step_size", float, 0.1, _number(lambda v: 0 < v <= 1),
+              "a float in the range (0, 1]", ("gbt",), "gbt: MLlib stepSize (learning rate)."),
+    ParamSpec("loss", "lossType", "loss", str, None,
+              _one_of(*GBT_LOSSES["classification"], *GBT_LOSSES["regression"]),
+              "logistic (classification), squared or absolute (regression)", ("gbt",),
+              "gbt: MLlib lossType: logistic (classification), squared or absolute "
+              "(regression).", nullable=True),
+    ParamSpec("leaf_values", None, "leaf_values", str, "gradient", _one_of(*LEAF_VALUES),
+              "'gradient' or 'newton'", ("gbt",),
+              "gbt, local engine: gradient (MLlib's leaves) or newton (second-order leaves and "
+              "splits, as LightGBM's; usually more accurate with many trees)."),
+)
+SPEC = {p.name: p for p in SPECS}
+""":data:`SPECS` by name."""
+PASSED_BY_PIPELINE = ("weight_col", "algorithm")
+"""Parameters the training pipeline applies itself rather than as an estimator argument."""
 
 
 @dataclass(frozen=True)
 class TreeParams:
-    """MLlib's decision-tree parameters (snake_case here, camelCase in MLlib).
+    """MLlib's decision-tree, forest and boosting parameters (snake_case here, camelCase in
+    MLlib); see :data:`SPECS` for each one's MLlib name, rule and default.
 
-    ``max_depth`` (maxDepth), ``max_bins`` (maxBins), ``impurity`` (``None``: gini for
-    classification, variance for regression), ``min_instances_per_node``,
-    ``min_info_gain``, ``min_weight_fraction_per_node``, ``seed``, ``weight_col``,
-    ``max_memory_in_mb``, ``cache_node_ids``, ``checkpoint_interval``; ``algorithm``
-    (``tree``, ``forest``, ``gbt``); forests: ``num_trees`` (numTrees),
-    ``feature_subset_strategy``, ``subsampling_rate``; boosting: ``max_iter`` (maxIter),
-    ``step_size`` (stepSize), ``loss`` (lossType; ``None``: logistic or squared),
-    ``leaf_values`` (``gradient``, MLlib's; ``newton``, the local engine's second-order leaves).
+    ``impurity`` ``None`` is gini for classification and variance for regression; ``loss``
+    ``None`` is logistic or squared; ``leaf_values`` ``newton`` is the local engine's
+    second-order boosting (MLlib's GBT has gradient leaves only).
     """
 
     max_depth: int = 5
@@ -77,89 +203,51 @@ class TreeParams:
 
     def check_common(self) -> None:
         """The rules that hold whatever the task: checked before any data is read."""
-        for name, (rule, text) in _RULES.items():
-            value = getattr(self, name)
-            if value is not None and not rule(value):
-                raise ConfigError(
-                    f"The '{name}' parameter of the decision tree must be {text}. "
-                    f"Got {value!r} instead.")
-        if self.algorithm not in ALGORITHMS:
-            raise ConfigError(f"The 'algorithm' parameter must be one of {', '.join(ALGORITHMS)}. "
-                              f"Got {self.algorithm!r} instead.")
-        if self.leaf_values not in ("gradient", "newton"):
-            raise ConfigError("The 'leaf_values' parameter must be 'gradient' or 'newton'. Got "
-                              f"{self.leaf_values!r} instead.")
+        for spec in SPECS:
+            value = getattr(self, spec.name)
+            if not spec.accepts(value):
+                raise ConfigError(f"The '{spec.name}' parameter must be {spec.rule_text}. "
+                                  f"Got {value!r} instead.")
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
         return asdict(self)
 
+    def _applies(self, spec: ParamSpec) -> bool:
+        return self.algorithm in spec.algorithms and spec.name not in PASSED_BY_PIPELINE
+
+    def _resolved(self, task: str) -> dict[str, Any]:
+        values = {**self.to_dict(), "impurity": self.resolved_impurity(task),
+                  "loss": self.resolved_loss(task)}
+        if self.algorithm == "gbt" and self.feature_subset_strategy == "auto":
+            values["feature_subset_strategy"] = "all"  # MLlib's GBT default: auto is all
+        return values
+
     def mllib_params(self, task: str) -> dict[str, Any]:
         """Keyword arguments for MLlib's estimator of ``algorithm``."""
-        out: dict[str, Any] = {
-            "maxDepth": self.max_depth,
-            "maxBins": self.max_bins,
-            "minInstancesPerNode": self.min_instances_per_node,
-            "minInfoGain": self.min_info_gain,
-            "minWeightFractionPerNode": self.min_weight_fraction_per_node,
-            "maxMemoryInMB": self.max_memory_in_mb,
-            "cacheNodeIds": self.cache_node_ids,
-            "checkpointInterval": self.checkpoint_interval,
-        }
-        if self.algorithm != "gbt":
-            out["impurity"] = self.resolved_impurity(task)
-        if self.algorithm == "forest":
-            out.update(numTrees=self.num_trees, featureSubsetStrategy=self.feature_subset_strategy,
-                       subsamplingRate=self.subsampling_rate)
-        if self.algorithm == "gbt":
-            out.update(maxIter=self.max_iter, stepSize=self.step_size,
-                       lossType=self.resolved_loss(task),
-                       featureSubsetStrategy=self.feature_subset_strategy,
-                       subsamplingRate=self.subsampling_rate)
-        if self.seed is not None:
-            out["seed"] = self.seed
-        return out
+        values = self._resolved(task)
+        return {spec.mllib: values[spec.name] for spec in SPECS
+                if spec.mllib and self._applies(spec) and values[spec.name] is not None}
 
     def local_params(self, task: str) -> dict[str, Any]:
         """Keyword arguments for the local engine's estimator of ``algorithm``."""
-        out: dict[str, Any] = {
-            "max_depth": self.max_depth, "max_bins": self.max_bins,
-            "min_instances_per_node": self.min_instances_per_node,
-            "min_info_gain": self.min_info_gain,
-            "min_weight_fraction_per_node": self.min_weight_fraction_per_node, "seed": self.seed,
-        }
-        if self.algorithm != "gbt":
-            out["impurity"] = self.resolved_impurity(task)
-        if self.algorithm == "forest":
-            out.update(n_trees=self.num_trees, feature_subset_strategy=self.feature_subset_strategy,
-                       subsampling_rate=self.subsampling_rate)
-        if self.algorithm == "gbt":
-            out.update(max_iter=self.max_iter, step_size=self.step_size,
-                       loss=self.resolved_loss(task),
-                       feature_subset_strategy=("all" if self.feature_subset_strategy == "auto"
-                                                else self.feature_subset_strategy),
-                       subsampling_rate=self.subsampling_rate, leaf_values=self.leaf_values)
-        return out
+        values = self._resolved(task)
+        return {spec.local: values[spec.name] for spec in SPECS
+                if spec.local and self._applies(spec)}
 
-
-def _int_in(low: int, high: int) -> Callable[[Any], bool]:
-    return lambda v: isinstance(v, int) and not isinstance(v, bool) and low <= v <= high
-
-
-_RULES: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "max_depth": (_int_in(0, 30), "an int in the range [0, 30]"),
-    "max_bins": (_int_in(2, 65_535), "an int in the range [2, 65535]"),
-    "min_instances_per_node": (_int_in(1, 2**31 - 1), "an int >= 1"),
-    "min_info_gain": (lambda v: isinstance(v, int | float) and v >= 0, "a float >= 0"),
-    "min_weight_fraction_per_node": (lambda v: isinstance(v, int | float) and 0 <= v < 0.5,
-                                     "a float in the range [0, 0.5)"),
-    "max_memory_in_mb": (_int_in(1, 1_000_000), "an int >= 1"),
-    "checkpoint_interval": (lambda v: isinstance(v, int) and (v == -1 or v >= 1),
-                            "an int >= 1, or -1 to disable"),
-    "num_trees": (_int_in(1, 10_000), "an int in the range [1, 10000]"),
-    "max_iter": (_int_in(1, 10_000), "an int in the range [1, 10000]"),
-    "step_size": (lambda v: isinstance(v, int | float) and 0 < v <= 1,
-                  "a float in the range (0, 1]"),
-    "subsampling_rate": (lambda v: isinstance(v, int | float) and 0 < v <= 1,
-                         "a float in the range (0, 1]"),
-}
+    def unused(self, engine: str) -> list[str]:
+        """What ``engine`` will not use of what was set: one line per parameter given a value
+        other than its default that this engine or ``algorithm`` ignores."""
+        lines = []
+        for spec in SPECS:
+            value = getattr(self, spec.name)
+            if value == spec.default or spec.name in PASSED_BY_PIPELINE:
+                continue
+            if self.algorithm not in spec.algorithms:
+                lines.append(f"{spec.name}={value!r} is not used by algorithm {self.algorithm} "
+                             f"(it applies to {', '.join(spec.algorithms)})")
+            elif not spec.honoured_by(engine):
+                other = "local" if engine == "spark" else "spark"
+                lines.append(f"{spec.name}={value!r} is not used by the {engine} engine (only "
+                             f"by the {other} engine)")
+        return lines
