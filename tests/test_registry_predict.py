@@ -117,5 +117,5 @@ def test_predict_matches_feature_names_ignoring_case(ws: Workspace, tmp_path: Pa
     assert names[:3] == ["X1", "X2", "COLOR"] and "prediction" in names
     expected = ws.registry.load_tree_model(ws.registry.get("cased")).predict(
         {"x1": [r[0] for r in rows], "x2": [r[1] for r in rows], "color": [r[2] for r in rows]})
-    scored = read_table(ws.spark, ws.catalog, f"p.scored_{engine}").frame.toPandas()
+    scored = read_table(ws.spark, ws.catalog, ws.catalog.table(f"p.scored_{engine}")).frame.toPandas()
     assert sorted(scored["prediction"]) == sorted(expected)

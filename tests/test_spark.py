@@ -30,7 +30,7 @@ def test_reading_keeps_malformed_rows_aside(spark_workspace: Workspace, tmp_path
     with path.open("a") as out:
         out.write("x,1\n1,2,3\n")
     crawl = ws.catalog.crawl(tmp_path / "t", "d")
-    read = read_table(ws.spark, ws.catalog, "d.t")
+    read = read_table(ws.spark, ws.catalog, ws.catalog.table("d.t"))
     assert read.frame.count() == 50
     assert read.malformed == crawl.malformed == 2
     kept = ws.spark.read.json(read.rejects_path).collect()
@@ -46,11 +46,11 @@ def test_old_csv_files_read_with_their_own_version(spark_workspace: Workspace, t
     write_csv(root / "p=2" / "a.csv", ["id", "note"], [[3, "new"]])
     ws.catalog.crawl(root, "evo")
     assert ws.catalog.table("evo.t").version == 2
-    read = read_table(ws.spark, ws.catalog, "evo.t")
+    read = read_table(ws.spark, ws.catalog, ws.catalog.table("evo.t"))
     rows = sorted((r.id, r.note, r.p) for r in read.frame.collect())
     assert rows == [(1, None, 1), (2, None, 1), (3, "new", 2)]
     assert read.malformed == 0
-    old = read_table(ws.spark, ws.catalog, "evo.t", version=1)
+    old = read_table(ws.spark, ws.catalog, ws.catalog.table("evo.t", 1))
     assert old.frame.columns == ["id", "p"]
 
 
@@ -72,7 +72,7 @@ def test_hyphenated_names_are_registered_with_underscores_and_a_bad_table_is_ski
         names = register_tables(ws.spark, ws.catalog)
     assert "shop-eu.daily-sales" in names and "shop-eu.broken" not in names
     assert ws.spark.sql("SELECT count(*) AS n FROM shop_eu.daily_sales").first().n == 2
-    assert read_table(ws.spark, ws.catalog, "shop-eu.daily-sales").frame.count() == 2
+    assert read_table(ws.spark, ws.catalog, ws.catalog.table("shop-eu.daily-sales")).frame.count() == 2
 
 
 def test_spark_failures_become_one_error_with_the_java_cause_kept(spark: object) -> None:

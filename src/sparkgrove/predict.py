@@ -113,7 +113,7 @@ def predict_table(workspace: Workspace, model_ref: str, table_name: str, output:
         from pyspark.sql.types import ArrayType, DoubleType, StringType, StructField, StructType
 
         spark = workspace.spark
-        read = read_table(spark, catalog, source.qualified_name, rejects_label="predict")
+        read = read_table(spark, catalog, source, rejects_label="predict")
         added = ([StructField(PREDICTION, StringType(), True),
                   StructField(PROBABILITY, ArrayType(DoubleType()), True)]
                  if model.task == "classification" else [StructField(PREDICTION, DoubleType(), True)])
@@ -179,7 +179,7 @@ def _predict_in_process(workspace: Workspace, model_ref: str, model: TreeModel,
     from sparkgrove.catalog.arrow_reader import read_table_arrow
 
     catalog = workspace.catalog
-    read = read_table_arrow(catalog, source.qualified_name, rejects_label="predict")
+    read = read_table_arrow(catalog, source, rejects_label="predict")
     scored = pa.Table.from_batches(list(score_batches(model.to_json(),
                                                       iter(read.table.to_batches()))))
     if scored.num_columns == 0 or scored.num_rows == 0:

@@ -257,16 +257,17 @@ class TableRead:
     rejects_path: str | None
 
 
-def read_table(spark: SparkSession, catalog: Catalog, qualified: str, *,
-               version: int | None = None, rejects_label: str = "read") -> TableRead:
-    """Read ``db.table`` (at ``version``) with malformed rows counted and written aside.
+def read_table(spark: SparkSession, catalog: Catalog, table: TableInfo, *,
+               rejects_label: str = "read") -> TableRead:
+    """Read ``table`` (a table version the caller resolved, once) with malformed rows counted
+    and written aside.
 
     CSV files are read with the schema of the table version they were crawled under, so a
     table whose columns were appended to reads its older files without calling them malformed.
     """
     from pyspark.sql import functions as F
 
-    table = catalog.table(qualified, version)
+    qualified = table.qualified_name
     options = read_options(table)
     corrupt = table.format in ("csv", "json")
     files = catalog.files(qualified)

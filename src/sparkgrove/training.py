@@ -150,7 +150,7 @@ def train_table(
 
         spark = workspace.spark
         say(f"reading {table.qualified_name}")
-        read = read_table(spark, catalog, table.qualified_name, rejects_label="train")
+        read = read_table(spark, catalog, table, rejects_label="train")
         cols = [name for name, _ in plan.features] + [label]
         frame = read.frame.select(*[F.col(f"`{c}`") for c in cols] + (
             [F.col(f"`{params.weight_col}`").cast("double").alias(WEIGHT_COL)]
@@ -295,7 +295,7 @@ def _train_in_process(run: _Run) -> TrainResult:
 
     table, label, params = run.table, run.label, run.params
     run.say(f"reading {table.qualified_name} (in-process, no JVM)")
-    read = read_table_arrow(run.workspace.catalog, table.qualified_name, rejects_label="train")
+    read = read_table_arrow(run.workspace.catalog, table, rejects_label="train")
     names = [name for name, _ in run.plan.features]
     data = read.table
     total = data.num_rows

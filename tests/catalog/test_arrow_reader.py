@@ -24,8 +24,8 @@ def _both(ws: Workspace, qualified: str) -> tuple[list[tuple[Any, ...]], list[tu
                                                    int, int, list[str], list[str]]:
     table = ws.catalog.table(qualified)
     assert supports(table)
-    spark = read_table(ws.spark, ws.catalog, qualified)
-    arrow = read_table_arrow(ws.catalog, qualified)
+    spark = read_table(ws.spark, ws.catalog, ws.catalog.table(qualified))
+    arrow = read_table_arrow(ws.catalog, ws.catalog.table(qualified))
     names = [c.name for c in table.all_columns]
     assert arrow.table.column_names == names == spark.frame.columns
     spark_rows = sorted((tuple(r[n] for n in names) for r in spark.frame.collect()), key=_key)
@@ -115,7 +115,7 @@ def test_rejects_are_written_only_when_a_row_is_bad(spark_workspace: Workspace, 
     with path.open("a") as out:
         out.write(cells)
     spark_workspace.catalog.crawl(folder, "d")
-    read = read_table_arrow(spark_workspace.catalog, "d.one")
+    read = read_table_arrow(spark_workspace.catalog, spark_workspace.catalog.table("d.one"))
     assert (read.rejects_path is None) == (cells == "1,2.5\n")
 
 
@@ -140,4 +140,4 @@ def test_an_unreadable_file_is_one_clear_error(spark_workspace: Workspace,
     spark_workspace.catalog.crawl(folder, "d")
     (folder / "f.parquet").write_bytes(b"not parquet any more")
     with pytest.raises(DataError, match=r"Cannot read .*f\.parquet of table d\.pq in-process"):
-        read_table_arrow(spark_workspace.catalog, "d.pq")
+        read_table_arrow(spark_workspace.catalog, spark_workspace.catalog.table("d.pq"))

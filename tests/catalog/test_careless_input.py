@@ -75,12 +75,13 @@ def test_odd_csv_content_is_read_or_refused_with_the_rule(spark_workspace: Works
     quoted.write_text('id,note\n1,"line one\nline two"\n2,plain\n3,"a ""quoted"" word"\n')
     info = catalog.crawl(quoted.parent, "odd").tables[0]
     assert info.properties["recordCount"] == "3" and info.properties["multiLine"] == "true"
-    rows = read_table(spark_workspace.spark, catalog, "odd.quoted").frame.orderBy("id").collect()
+    rows = read_table(spark_workspace.spark, catalog,
+                      catalog.table("odd.quoted")).frame.orderBy("id").collect()
     assert [(r.id, r.note) for r in rows] == [(1, "line one\nline two"), (2, "plain"),
                                               (3, 'a "quoted" word')]
     from sparkgrove.catalog.arrow_reader import read_table_arrow
 
-    arrow = read_table_arrow(catalog, "odd.quoted").table.sort_by("id")
+    arrow = read_table_arrow(catalog, catalog.table("odd.quoted")).table.sort_by("id")
     assert arrow.column("note").to_pylist() == ["line one\nline two", "plain", 'a "quoted" word']
 
 
@@ -111,7 +112,7 @@ def test_deleted_files_leave_the_table_and_its_count(spark_workspace: Workspace,
     (root / "day=2" / "a.csv").unlink()
     catalog.crawl(root, "shop")
     assert catalog.table("shop.sales").properties["recordCount"] == "1"
-    frame = read_table(spark_workspace.spark, catalog, "shop.sales").frame
+    frame = read_table(spark_workspace.spark, catalog, catalog.table("shop.sales")).frame
     assert [r.id for r in frame.collect()] == [4]
 
 
@@ -188,7 +189,8 @@ def test_odd_partition_folders_and_case_twin_keys(spark_workspace: Workspace,
     parts = {p.values: p.location for p in catalog.partitions("odd.events")}
     assert parts == {("..",): str(root / "k=%2E%2E"), ("ok",): str(root / "k=ok"),
                      ("__HIVE_DEFAULT_PARTITION__",): str(root / "k=__HIVE_DEFAULT_PARTITION__")}
-    rows = read_table(spark_workspace.spark, catalog, "odd.events").frame.orderBy("x").collect()
+    rows = read_table(spark_workspace.spark, catalog,
+                      catalog.table("odd.events")).frame.orderBy("x").collect()
     assert [(r.x, r.k) for r in rows] == [(1, "ok"), (2, ".."), (3, None)]
     spaced = tmp_path / "spaced"
     write_csv(spaced / "my key=1" / "f.csv", ["x"], [[1]])
@@ -213,7 +215,7 @@ def test_names_spark_cannot_address_are_renamed_or_refused(spark_workspace: Work
     dotted.mkdir()
     (dotted / "f.json").write_text('{"a.b": 1, "e f": 3}\n')
     catalog.crawl(dotted, "odd")
-    rows = read_table(spark_workspace.spark, catalog, "odd.dotted").frame.collect()
+    rows = read_table(spark_workspace.spark, catalog, catalog.table("odd.dotted")).frame.collect()
     assert [tuple(r) for r in rows] == [(1, 3)]
     ticked = tmp_path / "ticked"
     ticked.mkdir()

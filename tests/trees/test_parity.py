@@ -38,7 +38,7 @@ def test_tree_model_equals_mllib(spark_workspace: Workspace, tmp_path: Path, nam
     model = result.tree_model
     assert model.trees[0].n_nodes > 3
     pipeline = PipelineModel.load(str(ws.registry.mllib_path(result.model_version)))
-    frame = read_table(ws.spark, ws.catalog, "parity.t").frame
+    frame = read_table(ws.spark, ws.catalog, ws.catalog.table("parity.t")).frame
     extra = ["probability"] if model.task == "classification" else []
     scored = pipeline.transform(frame).select(*model.feature_names, "prediction", *extra)
     pdf = scored.toPandas()
@@ -62,7 +62,7 @@ def test_weighted_training_matches(spark_workspace: Workspace, tmp_path: Path) -
                          params=TreeParams(max_depth=4, weight_col="w"), model_name="weighted",
                          engine="spark")
     pipeline = PipelineModel.load(str(ws.registry.mllib_path(result.model_version)))
-    pdf = pipeline.transform(read_table(ws.spark, ws.catalog, "parity.weighted").frame
+    pdf = pipeline.transform(read_table(ws.spark, ws.catalog, ws.catalog.table("parity.weighted")).frame
                              ).toPandas()
     np.testing.assert_array_equal(result.tree_model.predict_index(pdf), pdf["prediction"])
     assert list(result.tree_model.predict(pdf)) == list(pdf["predicted_label"])

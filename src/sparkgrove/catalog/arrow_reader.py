@@ -81,12 +81,13 @@ def _base_type(kind: str) -> str:
     return kind.lower().strip()
 
 
-def read_table_arrow(catalog: Catalog, qualified: str, *, version: int | None = None,
-                     rejects_label: str = "read") -> ArrowRead:
-    """Read ``db.table`` (at ``version``) in-process, with malformed rows counted and kept."""
+def read_table_arrow(catalog: Catalog, table: TableInfo, *, rejects_label: str = "read"
+                     ) -> ArrowRead:
+    """Read ``table`` (a table version the caller resolved, once) in-process, with malformed
+    rows counted and kept."""
     import pyarrow as pa
 
-    table = catalog.table(qualified, version)
+    qualified = table.qualified_name
     schema = pa.schema([(c.name, arrow_type(c.type)) for c in table.all_columns])
     parts: list[pa.Table] = []
     bad: list[dict[str, str]] = []
