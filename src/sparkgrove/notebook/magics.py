@@ -9,17 +9,16 @@ Loaded as an IPython extension (``%load_ext sparkgrove.notebook.magics``, done b
   for notebooks converted from Zeppelin notes.
 * ``%%spark_conf``: Zeppelin's ``%spark.conf`` paragraph (``key value`` lines).
 * ``%tables [DATABASE]``: the catalog's tables.
-* ``%train ...`` and ``%predict ...``: the CLI's ``train`` and ``predict``, same options.
+* ``%train ...`` and ``%predict ...``: the CLI's ``train`` and ``predict`` options, calling
+  :func:`~sparkgrove.training.train_table` and :func:`~sparkgrove.predict.predict_table`.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
-import json
 import shlex
-from contextlib import redirect_stdout
-from typing import Any
+from typing import Any, NoReturn
 
 from sparkgrove.spark import register_tables
 
@@ -97,14 +96,65 @@ def connect_session(workspace: Any) -> Any:
     return spark
 
 
-def _run_cli(args: list[str]) -> dict[str, Any]:
-    from sparkgrove.cli.main import app
+class _MagicParser(argparse.ArgumentParser):
+    """argparse that raises our ConfigError (one clear line in the cell) instead of exiting."""
 
-    buffer = io.StringIO()
-    with redirect_stdout(buffer):
-        app([*args, "--json"], standalone_mode=False)
-    data: dict[str, Any] = json.loads(buffer.getvalue())
-    return data
+    def error(self, message: str) -> NoReturn:
+        from sparkgrove.errors import ConfigError
+
+        raise ConfigError(f"%{self.prog}: {message}")
+
+
+def train_parser() -> argparse.ArgumentParser:
+    """``%train DB.TABLE --label L [...]``: the CLI's ``train`` options, the tree parameters
+    generated from their one declaration (:data:`sparkgrove.trees.params.SPECS`)."""
+    from sparkgrove.trees.params import SPECS
+
+    parser = _MagicParser(prog="train", add_help=False)
+    parser.add_argument("table")
+    parser.add_argument("--label", required=True)
+    parser.add_argument("--features", action="append")
+    parser.add_argument("--task")
+    parser.add_argument("--model")
+    parser.add_argument("--engine", default="auto")
+    parser.add_argument("--test-fraction", type=float, default=0.2)
+    parser.add_argument("--seed", type=int, default=42)
+    for spec in SPECS:
+        if spec.name == "seed":
+            continue
+        flag = "--" + spec.name.replace("_", "-")
+        if spec.type is bool:
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=spec.default)
+        else:
+            parser.add_argument(flag, type=spec.type, default=spec.default)
+    return parser
+
+
+def run_train(workspace: Any, line: str) -> Any:
+    """``%train``: :func:`sparkgrove.training.train_table` with the line's options."""
+    from sparkgrove.training import train_table
+    from sparkgrove.trees.params import SPECS, TreeParams
+
+    given = vars(train_parser().parse_args(shlex.split(line)))
+    features = [f.strip() for item in given["features"] or [] for f in item.split(",")
+                if f.strip()] or None
+    params = TreeParams(**{spec.name: given[spec.name] for spec in SPECS if spec.name != "seed"})
+    return train_table(workspace, given["table"], label=given["label"], features=features,
+                       task=given["task"], params=params, test_fraction=given["test_fraction"],
+                       seed=given["seed"], model_name=given["model"], engine=given["engine"])
+
+
+def run_predict(workspace: Any, line: str) -> Any:
+    """``%predict NAME[:VERSION] DB.TABLE --output DB.NEW_TABLE [--engine E]``."""
+    from sparkgrove.predict import predict_table
+
+    parser = _MagicParser(prog="predict", add_help=False)
+    parser.add_argument("model")
+    parser.add_argument("table")
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--engine", default="auto")
+    given = parser.parse_args(shlex.split(line))
+    return predict_table(workspace, given.model, given.table, given.output, engine=given.engine)
 
 
 def load_ipython_extension(ipython: Any) -> None:
@@ -171,15 +221,18 @@ def load_ipython_extension(ipython: Any) -> None:
 
     @register_line_magic
     def train(line: str) -> Any:
-        result = _run_cli(["train", *shlex.split(line)])
-        print(result.get("tree", ""))
-        return {"model": f"{result['model']['name']}:{result['model']['version']}",
-                "metrics": {k: v for k, v in result["metrics"].items()
-                            if not isinstance(v, dict)}}
+        from sparkgrove.trees.render import render_tree
+
+        result = run_train(workspace, line)
+        print(render_tree(result.tree_model))
+        for note in result.notes:
+            print(f"note: {note}")
+        return {"model": result.model_version.ref,
+                "metrics": {k: v for k, v in result.metrics.items() if not isinstance(v, dict)}}
 
     @register_line_magic
     def predict(line: str) -> Any:
-        return _run_cli(["predict", *shlex.split(line)])
+        return run_predict(workspace, line).to_dict()
 
     del sql, tables, train, predict, zeppelin, spark_conf
 
