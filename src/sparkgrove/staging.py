@@ -16,6 +16,8 @@ import time
 import uuid
 from pathlib import Path
 
+from sparkgrove.processes import start_time
+
 OWNER_FILE = ".owner"
 KEEP = frozenset({"journal"})
 """Folders under the staging root that are not staging: pending publishes' journal."""
@@ -23,20 +25,12 @@ UNOWNED_AGE = 24 * 3600
 """Seconds after which a staging folder with no owner file is removed."""
 
 
-def _start_time(pid: int) -> int | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-    return int(fields[19])  # field 22 of proc(5): starttime, in clock ticks since boot
-
-
 def new_staging(root: Path, prefix: str) -> Path:
     """A new folder under ``root`` owned by this process."""
     folder = root / f"{prefix}-{uuid.uuid4().hex}"
     folder.mkdir(parents=True)
     owner = {"host": socket.gethostname(), "pid": os.getpid(),
-             "start": _start_time(os.getpid())}
+             "start": start_time(os.getpid())}
     (folder / OWNER_FILE).write_text(json.dumps(owner))
     return folder
 
@@ -52,8 +46,10 @@ def _owner_alive(owner: dict[str, object]) -> bool:
     pid = owner.get("pid")
     if not isinstance(pid, int):
         return False
-    start = _start_time(pid)
-    return start is not None and (owner.get("start") in (None, start))
+    start = start_time(pid)
+    recorded = owner.get("start")
+    return start is not None and (not isinstance(recorded, float | int) or
+                                  abs(float(recorded) - start) < 0.05)
 
 
 def sweep(root: Path) -> list[Path]:

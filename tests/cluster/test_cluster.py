@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 
+from sparkgrove import processes
 from sparkgrove.cluster import daemons
 from sparkgrove.cluster.manager import ClusterManager
 from sparkgrove.cluster.spec import build_spec, load_spec
@@ -96,10 +97,10 @@ def test_up_registers_workers_and_is_secure(manager: ClusterManager) -> None:
     for proc in manager.get("tc").processes:
         cmdline = Path(f"/proc/{proc['pid']}/cmdline").read_bytes().decode(errors="replace")
         assert manager.secret("tc") not in cmdline
-        listening += daemons.listening_addresses(proc["pid"])
+        listening += processes.listening_addresses(proc["pid"])
     assert listening, "the daemons listen somewhere"
-    assert all(daemons.is_loopback(a) for a in listening), listening
-    assert not daemons.port_open(6066)  # the REST submission server is off
+    assert all(processes.is_loopback(a) for a in listening), listening
+    assert not processes.port_open(6066)  # the REST submission server is off
 
 
 def test_a_second_up_is_refused(manager: ClusterManager) -> None:
@@ -306,16 +307,16 @@ def test_a_dead_master_is_reported_and_down_cleans_up(manager: ClusterManager) -
     info = manager.get("tc")
     master = next(p for p in info.processes if p["role"] == "master")
     os.killpg(master["pid"], signal.SIGKILL)
-    wait_for(lambda: not daemons.process_alive(master["pid"]), 20, "the master to die")
+    wait_for(lambda: not processes.process_alive(master["pid"]), 20, "the master to die")
     status = manager.status("tc")
     assert status["state"] == "MASTER_DOWN" and "not running" in status["message"]
     stopped = manager.down("tc")
     assert {p["role"] for p in stopped} == {"master", "worker", "step-runner"}
     assert [p["was_running"] for p in stopped if p["role"] == "worker"].count(True) == 1
     for proc in info.processes:
-        assert not daemons.process_alive(proc["pid"], proc["marker"])
+        assert not processes.process_alive(proc["pid"], proc["marker"])
         for port in proc["ports"]:
-            assert not daemons.port_open(port)
+            assert not processes.port_open(port)
     assert manager.get("tc").state == "TERMINATED"
 
 
@@ -326,7 +327,7 @@ def test_idle_cluster_terminates_itself(settings: Settings) -> None:
     wait_for(lambda: manager.get("idle").state == "TERMINATED", 60, "auto-termination")
     assert "idle" in manager.get("idle").message
     for proc in info.processes:
-        wait_for(lambda p=proc: not daemons.process_alive(p["pid"], p["marker"]), 20,
+        wait_for(lambda p=proc: not processes.process_alive(p["pid"], p["marker"]), 20,
                  f"{proc['role']} to stop")
 
 
@@ -354,7 +355,7 @@ def test_a_cluster_up_killed_midway_leaves_a_record_that_down_cleans(settings: S
         manager.up(build_spec({"name": "killed", "workers": 1, "memory": "512m"}))
     manager.down("killed", reason="cleaning an interrupted start")
     folder = str(manager.folder("killed"))
-    assert daemons.processes_mentioning(folder) == [], "no daemon of the cluster is left"
+    assert processes.processes_mentioning(folder) == [], "no daemon of the cluster is left"
     assert manager.get("killed").state == "TERMINATED"
 
 
@@ -394,7 +395,7 @@ def test_connect_server_with_token_and_a_notebook_over_it(settings: Settings,
         url = manager.connect_url("sc")
         assert url is not None and url.startswith("sc://localhost:")
         connect = next(p for p in manager.get("sc").processes if p["role"] == "connect")
-        assert all(daemons.is_loopback(a) for a in daemons.listening_addresses(connect["pid"]))
+        assert all(processes.is_loopback(a) for a in processes.listening_addresses(connect["pid"]))
         script = tmp_path / "client.py"
         script.write_text(CONNECT_CLIENT)
         ok = subprocess.run([sys.executable, str(script), url], capture_output=True, text=True,

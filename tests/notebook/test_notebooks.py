@@ -102,7 +102,7 @@ def test_a_failing_cell_fails_the_run_and_names_the_cell(catalog_ws: Settings,
 
 def test_jupyterlab_listens_on_loopback_and_needs_the_token(settings: Settings,
                                                             tmp_path: Path) -> None:
-    from sparkgrove.cluster.daemons import is_loopback, listening_addresses
+    from sparkgrove.processes import is_loopback, listening_addresses
 
     stale = settings.workspace / "notebook" / "token"  # left world-readable by someone
     stale.parent.mkdir(parents=True, exist_ok=True)
@@ -163,7 +163,7 @@ def test_a_killed_notebook_command_takes_jupyterlab_with_it(settings: Settings,
     import sys
     import time
 
-    from sparkgrove.cluster.daemons import free_port, process_alive
+    from sparkgrove.processes import free_port, process_alive
 
     port = free_port()
     cli = subprocess.Popen([sys.executable, "-m", "sparkgrove.cli.main", "--workspace",

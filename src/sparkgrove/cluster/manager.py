@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sparkgrove import processes
 from sparkgrove.cluster import daemons
 from sparkgrove.cluster.spec import ClusterSpec, parse_memory
 from sparkgrove.errors import AlreadyExistsError, EnvironmentProblem, NotFoundError
@@ -100,7 +101,7 @@ class ClusterManager:
         """Environment of the daemons: loopback only, this pyspark's Spark, the spec's env."""
         folder = self.folder(spec.name)
         env = {k: v for k, v in os.environ.items() if not k.startswith("PYSPARK_GATEWAY")}
-        env.update({"SPARK_HOME": str(daemons.spark_home()), "SPARK_LOCAL_IP": daemons.LOOPBACK,
+        env.update({"SPARK_HOME": str(daemons.spark_home()), "SPARK_LOCAL_IP": processes.LOOPBACK,
                     "SPARK_LOG_DIR": str(folder / "logs"), "SPARK_CONF_DIR": str(folder / "conf"),
                     "PYSPARK_PYTHON": sys.executable})
         env.update(spec.spark_env)
@@ -124,7 +125,7 @@ class ClusterManager:
     def is_up(self, info: ClusterInfo) -> bool:
         """Whether the cluster's master process is alive."""
         master = next((p for p in info.processes if p["role"] == "master"), None)
-        return master is not None and daemons.process_alive(master["pid"], master["marker"])
+        return master is not None and processes.process_alive(master["pid"], master["marker"])
 
     def up(self, spec: ClusterSpec, *, timeout: float = DEFAULT_START_TIMEOUT,
            start_step_runner: bool = True, connect: bool = False) -> ClusterInfo:
@@ -136,8 +137,8 @@ class ClusterManager:
             existing = None
         if existing is not None and existing.state == ClusterState.STARTING:
             alive = [p for p in existing.processes
-                     if daemons.process_alive(p["pid"], p["marker"])]
-            alive += [{"pid": pid} for pid in daemons.processes_mentioning(
+                     if processes.process_alive(p["pid"], p["marker"])]
+            alive += [{"pid": pid} for pid in processes.processes_mentioning(
                 str(self.folder(spec.name))) if pid not in {p["pid"] for p in alive}]
             if alive:
                 raise AlreadyExistsError(
@@ -170,16 +171,16 @@ class ClusterManager:
         env = self.daemon_env(spec)
         self._bootstrap(spec, env)
         started: list[dict[str, Any]] = []
-        master_port, web_port = daemons.free_port(), daemons.free_port()
-        master_url = f"spark://{daemons.LOOPBACK}:{master_port}"
-        web_url = f"http://{daemons.LOOPBACK}:{web_port}"
+        master_port, web_port = processes.free_port(), processes.free_port()
+        master_url = f"spark://{processes.LOOPBACK}:{master_port}"
+        web_url = f"http://{processes.LOOPBACK}:{web_port}"
         spark_class = str(daemons.spark_home() / "bin" / "spark-class")
         # Recorded before anything starts and after each process starts, so that a `cluster
         # up` killed at any point leaves a record from which `status` and `down` find them.
         self._save(spec, ClusterState.STARTING, master_url, web_url, [], "starting")
         try:
-            pid = daemons.start_process(
-                [spark_class, daemons.MASTER_CLASS, "--host", daemons.LOOPBACK, "--port",
+            pid = processes.start_process(
+                [spark_class, daemons.MASTER_CLASS, "--host", processes.LOOPBACK, "--port",
                  str(master_port), "--webui-port", str(web_port), "--properties-file",
                  str(folder / "daemon.conf")], folder / "logs" / "master.log", env)
             started.append({"role": "master", "pid": pid, "marker": daemons.MASTER_CLASS,
@@ -189,10 +190,10 @@ class ClusterManager:
             self._wait(lambda: daemons.master_json(web_url) is not None, timeout,
                        "the master to answer", started)
             for i in range(spec.workers):
-                worker_web = daemons.free_port()
+                worker_web = processes.free_port()
                 log = folder / "logs" / f"worker-{i + 1}.log"
-                pid = daemons.start_process(
-                    [spark_class, daemons.WORKER_CLASS, master_url, "--host", daemons.LOOPBACK,
+                pid = processes.start_process(
+                    [spark_class, daemons.WORKER_CLASS, master_url, "--host", processes.LOOPBACK,
                      "--cores", str(spec.cores), "--memory", spec.memory, "--webui-port",
                      str(worker_web), "--work-dir", str(folder / "work" / f"worker-{i + 1}"),
                      "--properties-file", str(folder / "daemon.conf")], log, env)
@@ -210,7 +211,7 @@ class ClusterManager:
                 self._save(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
             if start_step_runner:
                 log = folder / "logs" / "step-runner.log"
-                pid = daemons.start_process(
+                pid = processes.start_process(
                     [sys.executable, "-m", "sparkgrove.cluster.runner", "--workspace",
                      str(self.settings.workspace), "--catalog-url", self.settings.catalog_url,
                      spec.name], log, env)
@@ -220,7 +221,7 @@ class ClusterManager:
                 self._save(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
         except BaseException as exc:
             for proc in reversed(started):
-                daemons.stop_process(proc["pid"], proc["marker"])
+                processes.stop_process(proc["pid"], proc["marker"])
             self._save(spec, ClusterState.TERMINATED_WITH_ERRORS, master_url, web_url, started,
                        f"start failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             raise
@@ -235,26 +236,26 @@ class ClusterManager:
         folder = self.folder(spec.name)
         token = secrets.token_urlsafe(32)
         self._write_private(folder / "connect-token", token + "\n")
-        port = daemons.free_port()
+        port = processes.free_port()
         cores = max(1, spec.workers * spec.cores // 2)
         memory = spec.spark_defaults.get("spark.executor.memory",
                                          f"{min(parse_memory_mb(spec.memory), 1024)}m")
         defaults = [arg for k, v in spec.spark_defaults.items() for arg in ("--conf", f"{k}={v}")]
         log = folder / "logs" / "connect.log"
-        pid = daemons.start_process(
+        pid = processes.start_process(
             [str(daemons.spark_home() / "bin" / "spark-submit"), "--class", CONNECT_CLASS,
              "--name", f"spark-connect-{spec.name}", "--master", master_url,
              "--properties-file", str(folder / "client.conf"), *defaults,
-             "--conf", f"spark.connect.grpc.binding.address={daemons.LOOPBACK}",
+             "--conf", f"spark.connect.grpc.binding.address={processes.LOOPBACK}",
              "--conf", f"spark.connect.grpc.binding.port={port}",
-             "--conf", f"spark.driver.host={daemons.LOOPBACK}",
-             "--conf", f"spark.driver.bindAddress={daemons.LOOPBACK}",
+             "--conf", f"spark.driver.host={processes.LOOPBACK}",
+             "--conf", f"spark.driver.bindAddress={processes.LOOPBACK}",
              "--conf", "spark.ui.enabled=false", "--conf", f"spark.cores.max={cores}",
              "--conf", f"spark.executor.memory={memory}", "spark-internal"],
             log, {**env, "SPARK_CONNECT_AUTHENTICATE_TOKEN": token})
         proc = {"role": "connect", "pid": pid, "marker": CONNECT_CLASS, "ports": [port],
                 "log": str(log)}
-        self._wait(lambda: daemons.port_open(port), timeout, "the Spark Connect server",
+        self._wait(lambda: processes.port_open(port), timeout, "the Spark Connect server",
                    [*started, proc])
         return proc
 
@@ -262,7 +263,7 @@ class ClusterManager:
         """``sc://localhost:PORT/;token=...`` of the cluster's Spark Connect server, if any."""
         info = self.get(name)
         proc = next((p for p in info.processes if p["role"] == "connect"), None)
-        if proc is None or not daemons.process_alive(proc["pid"], proc["marker"]):
+        if proc is None or not processes.process_alive(proc["pid"], proc["marker"]):
             return None
         token = (self.folder(name) / "connect-token").read_text().strip()
         # "localhost" lets the client send its token over a local (loopback-only) channel
@@ -280,7 +281,7 @@ class ClusterManager:
                 raise EnvironmentProblem(
                     f"Bootstrap command {command!r} of cluster {spec.name} failed with exit code "
                     f"{done.returncode}; nothing was started. Its output: {log}\n"
-                    f"{daemons.log_tail(log, 5)}")
+                    f"{processes.log_tail(log, 5)}")
 
     @staticmethod
     def _wait(ready: Any, timeout: float, what: str, started: list[dict[str, Any]]) -> None:
@@ -289,24 +290,24 @@ class ClusterManager:
             if ready():
                 return
             for proc in started:
-                if not daemons.process_alive(proc["pid"]):
+                if not processes.process_alive(proc["pid"]):
                     raise EnvironmentProblem(
                         f"The {proc['role']} daemon exited while waiting for {what}; its log "
-                        f"({proc['log']}) ends with:\n{daemons.log_tail(Path(proc['log']))}")
+                        f"({proc['log']}) ends with:\n{processes.log_tail(Path(proc['log']))}")
             time.sleep(0.3)
-        tails = "\n".join(f"--- {p['role']} ({p['log']}):\n{daemons.log_tail(Path(p['log']), 8)}"
+        tails = "\n".join(f"--- {p['role']} ({p['log']}):\n{processes.log_tail(Path(p['log']), 8)}"
                           for p in started)
         raise EnvironmentProblem(f"Timed out after {timeout:.0f}s waiting for {what}.\n{tails}")
 
     def status(self, name: str) -> dict[str, Any]:
         """The record plus what the master itself reports (workers, cores, memory, apps)."""
         info = self.get(name)
-        processes = [{**p, "alive": daemons.process_alive(p["pid"], p["marker"])}
-                     for p in info.processes]
-        out: dict[str, Any] = {**info.to_dict(), "processes": processes}
+        procs = [{**p, "alive": processes.process_alive(p["pid"], p["marker"])}
+                 for p in info.processes]
+        out: dict[str, Any] = {**info.to_dict(), "processes": procs}
         if info.state != ClusterState.RUNNING:
             return out
-        master = next((p for p in processes if p["role"] == "master"), None)
+        master = next((p for p in procs if p["role"] == "master"), None)
         live = daemons.master_json(info.web_url) if master and master["alive"] else None
         if live is None:
             out["state"] = "MASTER_DOWN"
@@ -314,9 +315,9 @@ class ClusterManager:
                               f"running; see {master['log'] if master else 'its log'} and run "
                               f"`sparkgrove cluster down {name}`")
             return out
-        connect = next((p for p in processes if p["role"] == "connect"), None)
+        connect = next((p for p in procs if p["role"] == "connect"), None)
         if connect:
-            out["connect"] = {"url": f"sc://{daemons.LOOPBACK}:{connect['ports'][0]}",
+            out["connect"] = {"url": f"sc://{processes.LOOPBACK}:{connect['ports'][0]}",
                               "alive": connect["alive"]}
         out["master"] = {
             "status": live.get("status"), "alive_workers": live.get("aliveworkers"),
@@ -336,21 +337,21 @@ class ClusterManager:
         stopped = []
         running = steps.running(name)
         if running is not None and running.pid:
-            daemons.stop_process(running.pid)
+            processes.stop_process(running.pid)
         order = sorted(info.processes, key=lambda p: {"step-runner": 0, "connect": 1,
                                                       "worker": 2, "master": 3}.get(p["role"], 4))
         for proc in order:
             if proc["role"] == "step-runner" and proc["pid"] == os.getpid():
                 continue
-            was_running = daemons.stop_process(proc["pid"], proc["marker"])
+            was_running = processes.stop_process(proc["pid"], proc["marker"])
             stopped.append({"role": proc["role"], "pid": proc["pid"], "was_running": was_running})
         # A process started just before a `cluster up` was killed may have missed the record;
         # every daemon names this cluster's folder on its command line, so it is found here.
         recorded = {p["pid"] for p in info.processes} | {os.getpid()}
-        for pid in daemons.processes_mentioning(str(self.folder(name))):
+        for pid in processes.processes_mentioning(str(self.folder(name))):
             if pid not in recorded:
                 stopped.append({"role": "unrecorded", "pid": pid,
-                                "was_running": daemons.stop_process(pid)})
+                                "was_running": processes.stop_process(pid)})
         steps.interrupt_all(name)
         self.records.set_state(name, ClusterState.TERMINATED, reason)
         return stopped
@@ -365,8 +366,8 @@ class ClusterManager:
         memory = min(info.spec.memory_bytes, 1 * 2**30) // 2**20
         # The cluster's spark-defaults reach every driver, as spark-defaults.conf does on EMR.
         conf = {"spark.executor.memory": f"{memory}m", **info.spec.spark_defaults,
-                "spark.authenticate": "true", "spark.driver.host": daemons.LOOPBACK,
-                "spark.driver.bindAddress": daemons.LOOPBACK}
+                "spark.authenticate": "true", "spark.driver.host": processes.LOOPBACK,
+                "spark.driver.bindAddress": processes.LOOPBACK}
         path = self.folder(name) / "client.conf"
         if not path.exists():
             raise NotFoundError(f"Cluster {name!r} has no client configuration at {path}; "

@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from sparkgrove import processes
 from sparkgrove.cluster import daemons
 from sparkgrove.cluster.manager import ClusterManager
 from sparkgrove.settings import load_settings
@@ -108,7 +109,7 @@ def run(workspace: str, catalog_url: str, name: str) -> None:
                 if steps.set_state(step.id, StepState.RUNNING, only_from=(StepState.PENDING,), pid=proc.pid):
                     current = (step, proc)
                 else:  # cancelled between the read and the start
-                    daemons.stop_process(proc.pid)
+                    processes.stop_process(proc.pid)
                     proc.wait()
                     steps.set_state(step.id, StepState.CANCELLED)
                 last_busy = time.monotonic()

@@ -91,7 +91,7 @@ def wait_for_steps(steps: StepStore, queued: list[Step], poll: float = 1.0) -> l
 
 def cancel_step(steps: StepStore, step_id: int) -> str:
     """Cancel a pending step, or stop a running one and mark it cancelled; say which."""
-    from sparkgrove.cluster import daemons
+    from sparkgrove import processes
 
     step = steps.get(step_id)
     message = "cancelled by the user"
@@ -101,7 +101,7 @@ def cancel_step(steps: StepStore, step_id: int) -> str:
     if step.state == StepState.RUNNING and steps.set_state(
             step_id, StepState.CANCELLED, only_from=(StepState.RUNNING,), message=message):
         if step.pid:
-            daemons.stop_process(step.pid)
+            processes.stop_process(step.pid)
         return f"Step {step_id} stopped and cancelled."
     raise ConfigError(f"Step {step_id} is {step.state}; only PENDING or RUNNING steps can be "
                       "cancelled.")

@@ -28,7 +28,7 @@ from sparkgrove.workspace import Workspace
 
 def list_runs(workspace: Workspace, job: str | None = None) -> list[RunRecord]:
     """Run records, newest first (runs whose process was killed show as INTERRUPTED)."""
-    from sparkgrove.cluster.daemons import process_alive
+    from sparkgrove.processes import process_alive
 
     runs = RunStore(workspace.catalog.database)
     runs.interrupt_dead(process_alive)

@@ -11,10 +11,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from sparkgrove.cluster.daemons import free_port
 from sparkgrove.errors import EnvironmentProblem
 from sparkgrove.notebook.execute import kernel_environment
 from sparkgrove.notebook.kernel import install_kernel
+from sparkgrove.processes import free_port
 from sparkgrove.settings import Settings
 
 
