@@ -232,7 +232,7 @@ def test_a_crawl_killed_before_its_catalog_change_keeps_one_copy_of_its_rejects(
     path = write_csv(tmp_path / "t" / "a.csv", ["id", "v"], [[i, i * 1.5] for i in range(20)])
     with path.open("a") as out:
         out.write("7,8,9\n")
-    cli = [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(settings.workspace),
+    cli = [sys.executable, "-m", "sparkgrove", "--workspace", str(settings.workspace),
            "crawl", str(tmp_path / "t"), "-d", "d", "--json"]
     killed = subprocess.run(cli, env={**os.environ, "SPARKGROVE_CRASH_AT": "crawl.rejects"},
                             capture_output=True, text=True, timeout=120, check=False)

@@ -51,7 +51,7 @@ def test_crawl_train_show_predict_with_json(spark: object, tmp_path: Path) -> No
 
 
 def test_errors_are_one_line_and_an_exit_code(tmp_path: Path) -> None:
-    cmd = [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(tmp_path / "ws")]
+    cmd = [sys.executable, "-m", "sparkgrove", "--workspace", str(tmp_path / "ws")]
     done = subprocess.run([*cmd, "catalog", "show", "nope.table"], capture_output=True,
                           text=True, timeout=60, check=False)
     assert done.returncode == 4
@@ -134,7 +134,7 @@ def test_drop_commands_and_problem_paths_printed_as_text(tmp_path: Path) -> None
 @pytest.mark.parametrize("args", [["--help"], ["catalog", "--help"], ["train", "--help"],
                                   ["cluster", "up", "--help"], ["etl", "--help"]])
 def test_help_imports_neither_spark_nor_numba_nor_the_store(args: list[str]) -> None:
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "sparkgrove.cli.main",
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "sparkgrove",
                            *args], capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     imported = {line.rsplit("|", 1)[-1].strip() for line in done.stderr.splitlines()

@@ -215,7 +215,7 @@ def test_emr_steps_json_runs_with_its_spark_submit_options(manager: ClusterManag
         "Args": ["--deploy-mode", "cluster", "--executor-memory", "600m",
                  "--conf", "spark.sparkgrove.marker=from-step",
                  "s3://lake-jobs/conf_check.py", "s3://lake-jobs/input", "10"]}]))
-    cli = [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(settings.workspace),
+    cli = [sys.executable, "-m", "sparkgrove", "--workspace", str(settings.workspace),
            "step", "add", "tc"]
     done = subprocess.run([*cli, "--emr-steps", str(steps_json), "--wait", "--json"],
                           capture_output=True, text=True, timeout=240, check=False)
@@ -334,7 +334,7 @@ def test_idle_cluster_terminates_itself(settings: Settings) -> None:
 def test_a_cluster_up_killed_midway_leaves_a_record_that_down_cleans(settings: Settings
                                                                     ) -> None:
     manager = ClusterManager(settings, open_database(settings.catalog_url))
-    cli = subprocess.Popen([sys.executable, "-m", "sparkgrove.cli.main", "--workspace",
+    cli = subprocess.Popen([sys.executable, "-m", "sparkgrove", "--workspace",
                             str(settings.workspace), "cluster", "up", "--name", "killed",
                             "--workers", "2", "--memory", "512m"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -360,7 +360,7 @@ def test_a_cluster_up_killed_midway_leaves_a_record_that_down_cleans(settings: S
 
 
 def test_cli_cluster_commands(settings: Settings) -> None:
-    cli = [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(settings.workspace)]
+    cli = [sys.executable, "-m", "sparkgrove", "--workspace", str(settings.workspace)]
     listed = json.loads(subprocess.run([*cli, "cluster", "list", "--json"], capture_output=True,
                                        text=True, check=True, timeout=60).stdout)
     assert {c["name"] for c in listed} >= {"tc", "idle"}

@@ -201,7 +201,7 @@ def test_a_killed_run_leaves_no_output_and_no_bookmark(spark_workspace: Workspac
     script = tmp_path / "slow.py"
     script.write_text(KILLED_SCRIPT)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(ws.settings.workspace),
+        [sys.executable, "-m", "sparkgrove", "--workspace", str(ws.settings.workspace),
          "--master", "local[1]", "etl", "run", str(script), "--JOB_NAME", "slow",
          "--job-bookmark-option", "job-bookmark-enable"],
         stdout=subprocess.PIPE, text=True, start_new_session=True)
@@ -266,7 +266,7 @@ def test_a_run_killed_during_its_publish_is_finished_never_doubled(
                                       ColumnSpec("day", "int"))))
     script = tmp_path / "publish.py"
     script.write_text(PUBLISH_SCRIPT)
-    cli = [sys.executable, "-m", "sparkgrove.cli.main", "--workspace", str(ws.settings.workspace),
+    cli = [sys.executable, "-m", "sparkgrove", "--workspace", str(ws.settings.workspace),
            "--master", "local[1]", "etl", "run", str(script), "--JOB_NAME", "pub",
            "--job-bookmark-option", "job-bookmark-enable"]
     killed = subprocess.run(cli, env={**os.environ, "SPARKGROVE_CRASH_AT": crash_at},

@@ -166,7 +166,7 @@ def test_a_killed_notebook_command_takes_jupyterlab_with_it(settings: Settings,
     from sparkgrove.processes import free_port, process_alive
 
     port = free_port()
-    cli = subprocess.Popen([sys.executable, "-m", "sparkgrove.cli.main", "--workspace",
+    cli = subprocess.Popen([sys.executable, "-m", "sparkgrove", "--workspace",
                             str(settings.workspace), "notebook", "--port", str(port), "--root",
                             str(tmp_path)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     lab_pid = None

@@ -293,7 +293,7 @@ def run() -> None:
     """Console entry point: our errors become one line on stderr and the exit code of their
     class; a Spark failure that reached here unmapped becomes a :class:`SparkError`."""
     try:
-        app()
+        app(prog_name="sparkgrove")
     except Exception as exc:
         from sparkgrove.spark import from_spark, spark_error_text
 

@@ -22,7 +22,8 @@ from sparkgrove.store.states import ClusterState, StepState
 from sparkgrove.store.step_store import Step, StepStore
 
 POLL_SECONDS = 0.5
-LAUNCHER = Path(__file__).with_name("launch.py")
+LAUNCHER = Path(__file__).parents[1] / "__main__.py"
+"""The driver script of sparkgrove-command steps (``python -m sparkgrove``)."""
 
 
 def _is_glue_script(path: str) -> bool:
@@ -38,7 +39,7 @@ def submit_command(manager: ClusterManager, step: Step) -> tuple[list[str], dict
     master_url, conf, properties = manager.client_conf(step.cluster)
     info = manager.get(step.cluster)
     if step.kind == "notebook":  # the kernel is the driver: run it headless, on the cluster
-        return ([sys.executable, "-m", "sparkgrove.cli.main", "--workspace",
+        return ([sys.executable, "-m", "sparkgrove", "--workspace",
                  str(manager.settings.workspace), "--catalog-url", manager.settings.catalog_url,
                  "--cluster", step.cluster, "notebook", "run", step.target, *step.args],
                 manager.daemon_env(info.spec))
