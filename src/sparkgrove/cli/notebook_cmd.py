@@ -23,24 +23,14 @@ def lab(ctx: typer.Context,
     """Start JupyterLab on 127.0.0.1 with token authentication (Ctrl-C stops it)."""
     if ctx.invoked_subcommand is not None:
         return
-    from sparkgrove.notebook.server import start_lab, token_file
+    from sparkgrove.notebook.server import start_lab, supervise, token_file
 
     state: CliState = ctx.obj
     settings = state.settings()
     proc, url, token = start_lab(settings, root=root.resolve(), port=port)
     console.print(f"JupyterLab: {url}/lab?token={token}")
     console.print(f"(token kept in {token_file(settings)}; the kernel is 'sparkgrove (PySpark)')")
-    import signal
-
-    def stop(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)  # a TERM of this command stops the server too
-    try:
-        proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        proc.wait(timeout=20)
+    supervise(proc)
 
 
 @app.command("import")
