@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sparkgrove.training.mllib_pipeline import WEIGHT_COL, fit_pipeline, index_label
 from sparkgrove.trees.estimators import DecisionTreeClassifier, DecisionTreeRegressor
-from sparkgrove.trees.mllib import WEIGHT_COL, fit_pipeline, index_label
 from sparkgrove.trees.model import Tree, TreeModel
 from sparkgrove.trees.params import TreeParams
 

@@ -5,7 +5,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from sparkgrove.trees.evaluate import evaluate_predictions
+from sparkgrove.training.evaluate import evaluate_predictions
 from sparkgrove.trees.metrics import classification_metrics, regression_metrics
 
 

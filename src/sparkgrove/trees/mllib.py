@@ -1,15 +1,8 @@
-"""The Spark engine: MLlib decision trees on a DataFrame, and their conversion to ``TreeModel``.
-
-The fitted pipeline is self-contained, so it scores raw table rows: a SQL stage casts the feature
-columns, ``StringIndexer`` (``handleInvalid="keep"``, alphabetical) indexes categorical ones so
-unseen and missing categories share one extra index, ``Imputer`` fills missing numbers with the
-training median, ``VectorAssembler`` packs them, the tree predicts, and ``IndexToString`` names
-the predicted class.
-"""
+"""MLlib's fitted trees converted to ``TreeModel``: from the saved node data of the pipeline
+that :mod:`sparkgrove.training.mllib_pipeline` builds (its stage names and column names)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,116 +10,13 @@ import numpy as np
 
 from sparkgrove.errors import DataError
 from sparkgrove.trees.model import FeatureSpec, LabelSpec, Tree, TreeModel
-from sparkgrove.trees.params import TreeParams
 
 if TYPE_CHECKING:
     from pyspark.ml import PipelineModel
-    from pyspark.sql import DataFrame
 
-LABEL_COL = "__sg_label"
-WEIGHT_COL = "__sg_weight"
-FEATURES_COL = "__sg_features"
-PREDICTED_LABEL = "predicted_label"
-
-
-def _internal(i: int) -> str:
+def internal_column(i: int) -> str:
+    """The pipeline's name for feature ``i`` (its SQL stage's output column)."""
     return f"__sg_f{i}"
-
-
-def _quote(name: str) -> str:
-    return "`" + name.replace("`", "``") + "`"
-
-
-@dataclass
-class SparkFit:
-    """A fitted MLlib pipeline and what it takes to use it."""
-
-    pipeline: PipelineModel
-    tree_model: TreeModel
-    classes: tuple[str, ...]
-    train_rows: int
-
-
-def index_label(frame: DataFrame, label: str, task: str, classes: tuple[str, ...]) -> DataFrame:
-    """Add the numeric label column the tree trains on (class index, or the value)."""
-    from pyspark.sql import functions as F
-
-    column = F.col(_quote(label))
-    if task == "regression":
-        return frame.withColumn(LABEL_COL, column.cast("double"))
-    mapping = F.create_map(*[x for i, c in enumerate(classes) for x in (F.lit(c), F.lit(float(i)))])
-    return frame.withColumn(LABEL_COL, mapping[column.cast("string")])
-
-
-def _string_literal(text: str) -> str:
-    # Hex-encoded, so no category text can change the statement's meaning.
-    return f"CAST(unhex('{text.encode('utf-8').hex()}') AS STRING)"
-
-
-def fit_pipeline(train: DataFrame, *, features: tuple[tuple[str, str], ...], label: str, task: str,
-                 classes: tuple[str, ...], params: TreeParams, workdir: Path,
-                 kept: dict[str, tuple[str, ...]] | None = None) -> SparkFit:
-    """Fit the MLlib pipeline on ``train`` (which has the label column) and convert its trees.
-
-    ``kept`` names, for categorical columns with more categories than one index each can
-    have, the categories that keep one; the others share the unseen-and-missing index.
-    """
-    from pyspark.ml import Pipeline
-    from pyspark.ml.feature import (
-        Imputer,
-        IndexToString,
-        SQLTransformer,
-        StringIndexer,
-        VectorAssembler,
-    )
-
-    casts = []
-    for i, (name, kind) in enumerate(features):
-        target = "string" if kind == "categorical" else "double"
-        cast = f"CAST({_quote(name)} AS {target})"
-        if kept and name in kept:
-            listed = ", ".join(_string_literal(c) for c in kept[name])
-            cast = f"CASE WHEN {cast} IN ({listed}) THEN {cast} END"
-        casts.append(f"{cast} AS {_internal(i)}")
-    stages: list[Any] = [SQLTransformer(statement="SELECT *, " + ", ".join(casts) +
-                                        " FROM __THIS__")]
-    assembled: list[str] = []
-    numeric = [i for i, (_, kind) in enumerate(features) if kind == "numeric"]
-    for i, (_, kind) in enumerate(features):
-        if kind == "categorical":
-            stages.append(StringIndexer(inputCol=_internal(i), outputCol=_internal(i) + "_idx",
-                                        handleInvalid="keep", stringOrderType="alphabetAsc"))
-    if numeric:
-        stages.append(Imputer(strategy="median",
-                              inputCols=[_internal(i) for i in numeric],
-                              outputCols=[_internal(i) + "_imp" for i in numeric]))
-    for i, (_, kind) in enumerate(features):
-        assembled.append(_internal(i) + ("_idx" if kind == "categorical" else "_imp"))
-    stages.append(VectorAssembler(inputCols=assembled, outputCol=FEATURES_COL))
-    estimator_params = params.mllib_params(task)
-    if params.weight_col:
-        estimator_params["weightCol"] = WEIGHT_COL
-    estimator = mllib_estimator(params.algorithm, task)(
-        featuresCol=FEATURES_COL, labelCol=LABEL_COL, **estimator_params)
-    stages.append(estimator)
-    if task == "classification":
-        stages.append(IndexToString(inputCol="prediction", outputCol=PREDICTED_LABEL,
-                                    labels=list(classes)))
-    pipeline = Pipeline(stages=stages).fit(train)
-    pipeline.write().overwrite().save(str(workdir))
-    model = convert_pipeline(pipeline, workdir, features=features, label=label, task=task,
-                             classes=classes)
-    return SparkFit(pipeline, model, classes, 0)
-
-
-def mllib_estimator(algorithm: str, task: str) -> Any:
-    """MLlib's estimator class for ``algorithm`` (tree, forest, gbt) and ``task``."""
-    from pyspark.ml import classification, regression
-
-    names = {"tree": "DecisionTree{}", "forest": "RandomForest{}", "gbt": "GBT{}"}
-    if task == "classification":
-        return getattr(classification, names[algorithm].format("Classifier"))
-    return getattr(regression, names[algorithm].format("Regressor"))
 
 
 def _fill_values(pipeline: PipelineModel, count: int) -> dict[int, float]:
@@ -135,7 +25,7 @@ def _fill_values(pipeline: PipelineModel, count: int) -> dict[int, float]:
     for stage in pipeline.stages:
         if isinstance(stage, ImputerModel):
             row = stage.surrogateDF.collect()[0].asDict()
-            return {i: float(row[_internal(i)]) for i in range(count) if _internal(i) in row}
+            return {i: float(row[internal_column(i)]) for i in range(count) if internal_column(i) in row}
     return {}
 
 
@@ -159,7 +49,7 @@ def convert_pipeline(pipeline: PipelineModel, saved: Path, *, features: tuple[tu
     specs = []
     for i, (name, kind) in enumerate(features):
         if kind == "categorical":
-            specs.append(FeatureSpec(name, "categorical", cats[_internal(i)]))
+            specs.append(FeatureSpec(name, "categorical", cats[internal_column(i)]))
         else:
             specs.append(FeatureSpec(name, "numeric", fill_value=fills.get(i)))
     tree_dirs = sorted(p for p in (saved / "stages").iterdir()
