@@ -26,7 +26,7 @@ from sparkgrove.trees.params import TreeParams
 from sparkgrove.workspace import Workspace
 
 DEMO_DATABASE = "demo"
-ETL_SCRIPT = Path(__file__).parent / "jobs" / "clean_penguins.py"
+ETL_SCRIPT = Path(__file__).with_name("clean_penguins.py")
 DEMO_MODEL = "penguin_species"
 NEW_ARRIVALS = 30
 MALFORMED_LINES = {
@@ -113,7 +113,7 @@ def run_demo(workspace: Workspace, step: Step | None = None) -> DemoResult:
     result.crawls.append(workspace.catalog.crawl(history, DEMO_DATABASE, table="penguins"))
     result.crawls.append(workspace.catalog.crawl(arrivals, DEMO_DATABASE, table="new_penguins"))
     workspace.refresh_spark_tables()
-    say("cleaning the raw tables with a Glue-style ETL job (sparkgrove/jobs/clean_penguins.py)")
+    say("cleaning the raw tables with a Glue-style ETL job (sparkgrove/demo/clean_penguins.py)")
     result.etl = run_script(workspace, ETL_SCRIPT, [
         "--JOB_NAME", "clean_penguins", "--database", DEMO_DATABASE,
         "--job-bookmark-option", "job-bookmark-enable"])
