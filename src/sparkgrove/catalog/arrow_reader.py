@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from sparkgrove.catalog.crawler import data_files
 from sparkgrove.errors import DataError
 
 if TYPE_CHECKING:
@@ -113,23 +113,19 @@ def read_table_arrow(catalog: Catalog, table: TableInfo, *, rejects_label: str =
 
 
 def _files(catalog: Catalog, table: TableInfo) -> list[tuple[Path, TableInfo]]:
-    """Each data file with the table version whose columns it is read with."""
-    records = catalog.files(table.qualified_name)
+    """Each data file with the table version whose columns it is read with: the files the
+    crawler cataloged, as the Spark reader reads them (a file it refused is not read), or,
+    for a table written by a job (no file records), what its location holds."""
+    records = sorted(catalog.files(table.qualified_name), key=lambda r: r.path)
     versions = {r.version for r in records}
-    if table.format == "csv" and len(versions) > 1:
-        shapes = {v: (table if v == table.version else catalog.table(table.qualified_name, v))
-                  for v in versions}
-        return [(Path(r.path), shapes[r.version]) for r in sorted(records, key=lambda r: r.path)
-                if Path(r.path).is_file()]
+    shapes = {v: table if v == table.version or table.format != "csv" else
+              catalog.table(table.qualified_name, v) for v in versions}
+    if records:
+        return [(Path(r.path), shapes[r.version]) for r in records if Path(r.path).is_file()]
     root = Path(table.location)
     if root.is_file():
         return [(root, table)]
-    found: list[tuple[Path, TableInfo]] = []
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "_")))
-        found.extend((Path(dirpath) / f, table) for f in sorted(filenames)
-                     if not f.startswith((".", "_")))
-    return found
+    return [(path, table) for path in data_files(root) if path.is_file()]
 
 
 def _partition_values(root: Path, path: Path, keys: tuple[ColumnSpec, ...]) -> dict[str, Any]:

@@ -118,7 +118,7 @@ def _partition_segment(name: str) -> tuple[str, str] | None:
     return key, unquote(value)
 
 
-def _data_files(folder: Path) -> list[Path]:
+def data_files(folder: Path) -> list[Path]:
     """The files under ``folder``, and the links to folders in it (never followed: the crawl
     reports them, so a link back to an ancestor cannot loop)."""
     found: list[Path] = []
@@ -146,7 +146,7 @@ def _table_roots(root: Path) -> list[Path]:
     direct = any(e.is_file() or _partition_segment(e.name) for e in entries)
     if direct:
         return [root]
-    return [e for e in entries if e.is_dir() and _data_files(e)]
+    return [e for e in entries if e.is_dir() and data_files(e)]
 
 
 def _similar(a: FileScan, b: FileScan) -> bool:
@@ -329,7 +329,7 @@ def _crawl_table(store: CatalogStore, database: str, name: str, root: Path, poli
                  rejects_dir: Path | None = None) -> None:
     existing = store.get_table(database, name) if store.has_table(database, name) else None
     known = {f.path: f for f in store.files(database, name)} if existing else {}
-    files = [root] if root.is_file() else _data_files(root)
+    files = [root] if root.is_file() else data_files(root)
     scan = _TableScan(root=root, name=name)
     new_scans: list[tuple[FileScan, tuple[str, ...]]] = []
     present = {str(f) for f in files}

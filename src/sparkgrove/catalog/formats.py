@@ -21,6 +21,7 @@ from sparkgrove.catalog.infer import (
     infer_json_type,
     infer_text_type,
     widen,
+    widen_all,
 )
 from sparkgrove.names import sanitize_name
 
@@ -147,20 +148,12 @@ def _has_header(first: list[str], rows: list[list[str]], sample: str) -> bool:
         return False
     for i in range(len(first)):
         column = [infer_text_type(r[i]) for r in rows[:SAMPLE_ROWS] if len(r) == len(first)]
-        if widen_list(column) not in ("string", NULL):
+        if widen_all(column) not in ("string", NULL):
             return True
     try:
         return csv.Sniffer().has_header(sample)
     except csv.Error:
         return True
-
-
-def widen_list(kinds: list[str]) -> str:
-    """Widen a list of types."""
-    result = NULL
-    for kind in kinds:
-        result = widen(result, kind)
-    return result
 
 
 def _header_names(first: list[str], header: bool) -> list[str]:
@@ -189,7 +182,7 @@ def _sample_types(rows: list[tuple[int, list[str]]], width: int) -> list[str]:
         typed = {k: n for k, n in counts.items() if k not in (NULL, "string")}
         strays = counts.get("string", 0)
         present = strays + sum(typed.values())
-        kind = widen_list(list(typed))
+        kind = widen_all(typed)
         if strays and (kind == NULL or kind == "string" or strays > STRAY_SHARE * present):
             kind = "string"
         kinds.append(kind)
