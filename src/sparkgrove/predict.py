@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from sparkgrove.errors import AlreadyExistsError, ConfigError, DataError
+from sparkgrove.jsonable import to_jsonable
 from sparkgrove.names import split_table_name
 from sparkgrove.spark import map_spark_errors, read_table
 from sparkgrove.staging import new_staging
@@ -38,7 +39,7 @@ class PredictResult:
 
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
-        return {"model": self.model, "output": self.table.to_dict(), "rows": self.rows,
+        return {"model": self.model, "output": to_jsonable(self.table), "rows": self.rows,
                 "rows_malformed": self.malformed}
 
 
@@ -79,7 +80,7 @@ def predict_table(workspace: Workspace, model_ref: str, table_name: str, output:
         raise ConfigError(f"The engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
     out_db, out_name = split_table_name(output)
     catalog = workspace.catalog
-    if catalog.store.has_table(out_db, out_name):
+    if catalog.has_table(f"{out_db}.{out_name}"):
         raise AlreadyExistsError(f"The output table {output} already exists; choose a new name.")
     version = workspace.registry.get(model_ref)
     model = workspace.registry.load_tree_model(version)

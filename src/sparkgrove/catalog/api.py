@@ -51,6 +51,10 @@ class Catalog:
         db, name = split_table_name(qualified)
         return self.store.get_table(db, name, version)
 
+    def has_table(self, qualified: str) -> bool:
+        """Whether ``db.table`` exists."""
+        return self.store.has_table(*split_table_name(qualified))
+
     def versions(self, qualified: str) -> list[TableVersion]:
         """Every schema version of ``db.table``."""
         return self.store.versions(*split_table_name(qualified))

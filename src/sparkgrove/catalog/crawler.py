@@ -28,6 +28,7 @@ from sparkgrove.catalog.formats import BadRecord, FileScan, UnreadableFile, scan
 from sparkgrove.catalog.infer import NULL, finish, infer_text_type, widen
 from sparkgrove.errors import ConfigError, CrawlError
 from sparkgrove.faults import crash_point
+from sparkgrove.jsonable import to_jsonable
 from sparkgrove.names import check_name, sanitize_name, table_name_from
 from sparkgrove.store.catalog_store import CatalogStore, TableWrite
 from sparkgrove.store.entities import ColumnSpec, FileRecord, TableInfo
@@ -48,11 +49,6 @@ class FileProblem:
     path: str
     reason: str
 
-    def to_dict(self) -> dict[str, str]:
-        """As a JSON-ready dict."""
-        return {"path": self.path, "reason": self.reason}
-
-
 @dataclass(frozen=True)
 class SchemaChange:
     """How a re-crawl's schema differs from the table's current version."""
@@ -62,12 +58,6 @@ class SchemaChange:
     removed: tuple[str, ...]
     retyped: tuple[tuple[str, str, str], ...]
     applied: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return {"table": self.table, "added": list(self.added), "removed": list(self.removed),
-                "retyped": [list(r) for r in self.retyped], "applied": self.applied}
-
 
 @dataclass
 class CrawlReport:
@@ -94,7 +84,7 @@ class CrawlReport:
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
         return {
-            "tables": [t.to_dict() for t in self.tables],
+            "tables": to_jsonable(self.tables),
             "new_files": self.new_files,
             "unchanged_files": self.unchanged_files,
             "new_partitions": self.new_partitions,
@@ -102,8 +92,8 @@ class CrawlReport:
             "malformed": self.malformed,
             "rejects_file": self.rejects_file,
             "rejects_files": self.rejects_files,
-            "problems": [p.to_dict() for p in self.problems],
-            "schema_changes": [c.to_dict() for c in self.schema_changes],
+            "problems": to_jsonable(self.problems),
+            "schema_changes": to_jsonable(self.schema_changes),
         }
 
 
@@ -499,6 +489,6 @@ def _write_rejects(folder: Path, database: str, name: str, files: tuple[FileReco
     staging = folder / f".{target.name}.tmp"
     with staging.open("w", encoding="utf-8") as out:
         for rec in rejected:
-            out.write(json.dumps(rec.to_dict()) + "\n")
+            out.write(json.dumps(to_jsonable(rec)) + "\n")
     staging.replace(target)
     return target

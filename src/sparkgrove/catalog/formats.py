@@ -51,11 +51,6 @@ class BadRecord:
     reason: str
     text: str
 
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return {"path": self.path, "line": self.line, "reason": self.reason, "text": self.text}
-
-
 @dataclass
 class FileScan:
     """What one file holds."""

@@ -43,7 +43,7 @@ def tables(ctx: typer.Context,
     """List tables."""
     found = _catalog(ctx).tables(database)
     if as_json:
-        emit_json([t.to_dict() for t in found])
+        emit_json(found)
         return
     table("Tables", ["table", "format", "version", "records", "location"],
           [(t.qualified_name, t.format, t.version, t.properties.get("recordCount"), t.location)
@@ -87,7 +87,7 @@ def show(ctx: typer.Context, name: TableArg,
     """Show a table: location, format, columns, partition keys and properties."""
     info = _catalog(ctx).table(name, version)
     if as_json:
-        emit_json(info.to_dict())
+        emit_json(info)
         return
     console.print(f"[bold]{info.qualified_name}[/bold] version {info.version}, {info.format}, "
                   f"at {info.location}")
@@ -102,7 +102,7 @@ def versions(ctx: typer.Context, name: TableArg, as_json: JsonOpt = False) -> No
     """List a table's schema versions."""
     found = _catalog(ctx).versions(name)
     if as_json:
-        emit_json([v.to_dict() for v in found])
+        emit_json(found)
         return
     table(f"Versions of {name}", ["version", "created", "columns"],
           [(v.version, v.created_at, ", ".join(f"{c.name} {c.type}" for c in v.columns))
@@ -114,7 +114,7 @@ def partitions(ctx: typer.Context, name: TableArg, as_json: JsonOpt = False) -> 
     """List a table's partitions."""
     found = _catalog(ctx).partitions(name)
     if as_json:
-        emit_json([p.to_dict() for p in found])
+        emit_json(found)
         return
     table(f"Partitions of {name}", ["values", "location"],
           [("/".join(p.values), p.location) for p in found])

@@ -9,6 +9,7 @@ import typer
 
 from sparkgrove.cli.output import CliState, console, emit_json, table
 from sparkgrove.errors import ConfigError
+from sparkgrove.jsonable import to_jsonable
 
 if TYPE_CHECKING:
     from sparkgrove.cluster.manager import ClusterManager
@@ -117,7 +118,7 @@ def list_clusters(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List clusters and their states."""
     found = _manager(ctx).list_clusters()
     if as_json:
-        emit_json([c.to_dict() for c in found])
+        emit_json(found)
         return
     table("Clusters", ["name", "state", "master", "workers", "message"],
           [(c.name, c.state, c.master_url, c.spec.workers, c.message) for c in found])
@@ -181,7 +182,7 @@ def step_add(ctx: typer.Context, cluster: NameArg,
     if wait:
         queued = wait_for_steps(steps, queued)
     if as_json:
-        found = [s.to_dict() for s in queued]
+        found = to_jsonable(queued)
         emit_json(found[0] if emr_steps is None else found)
         return
     for request, step in zip(requests, queued, strict=True):
@@ -196,7 +197,7 @@ def step_list(ctx: typer.Context, cluster: NameArg, as_json: JsonOpt = False) ->
     _, steps = _steps(ctx)
     found = steps.for_cluster(cluster)
     if as_json:
-        emit_json([s.to_dict() for s in found])
+        emit_json(found)
         return
     table(f"Steps of {cluster}", ["id", "name", "state", "exit", "started", "ended"],
           [(s.id, s.name, s.state, s.exit_code, s.started_at, s.ended_at) for s in found])
@@ -208,9 +209,9 @@ def step_show(ctx: typer.Context, step_id: int, as_json: JsonOpt = False) -> Non
     _, steps = _steps(ctx)
     step = steps.get(step_id)
     if as_json:
-        emit_json(step.to_dict())
+        emit_json(step)
         return
-    for key, value in step.to_dict().items():
+    for key, value in to_jsonable(step).items():
         console.print(f"{key:>18}  {value}")
 
 

@@ -37,7 +37,7 @@ def run(ctx: typer.Context,
 
     record = run_script(_workspace(ctx), script, list(ctx.args), echo=not as_json)
     if as_json:
-        emit_json(record.to_dict())
+        emit_json(record)
     else:
         console.print(f"Run {record.id} of job {record.job}: {record.state}; "
                       f"{record.rows_read} rows read, {record.rows_written} written, "
@@ -56,7 +56,7 @@ def runs(ctx: typer.Context, job: Annotated[str | None, typer.Option(help="One j
 
     found = list_runs(_workspace(ctx), job)
     if as_json:
-        emit_json([r.to_dict() for r in found])
+        emit_json(found)
         return
     table("ETL runs", ["id", "job", "state", "read", "written", "errors", "started", "message"],
           [(r.id, r.job, r.state, r.rows_read, r.rows_written, r.error_records, r.started_at,

@@ -12,6 +12,7 @@ from rich.markup import escape
 from sparkgrove.cli import catalog_cmd, cluster_cmd, etl_cmd, models_cmd, notebook_cmd
 from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
 from sparkgrove.errors import SparkError, SparkgroveError
+from sparkgrove.jsonable import to_jsonable
 from sparkgrove.trees.params import SPEC, SPECS
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ def crawl(
         report = ws.catalog.crawl(path, database, table=table_name, policy=schema_change_policy,
                                   replace=replace, progress=say)
     if as_json:
-        emit_json(report.to_dict())
+        emit_json(report)
         return
     table("Tables", ["table", "version", "format", "columns", "partition keys", "records"],
           [(t.qualified_name, t.version, t.format, len(t.columns),
@@ -179,7 +180,7 @@ def train(
                              task=task, params=params, test_fraction=test_fraction, seed=seed,
                              model_name=model, engine=engine, progress=say)
     if as_json:
-        out = result.to_dict()
+        out = to_jsonable(result)
         out["tree"] = render_tree(result.tree_model)
         emit_json(out)
         return
@@ -239,7 +240,7 @@ def predict(
         say(f"scoring {table_name} with {model}")
         result = predict_table(ws, model, table_name, output, engine=engine)
     if as_json:
-        emit_json(result.to_dict())
+        emit_json(result)
         return
     console.print(f"Wrote {result.rows} scored rows to {result.table.qualified_name} "
                   f"({result.table.location}) with {result.model}.")
@@ -257,9 +258,9 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         result = run_demo(ws, say)
     assert result.train is not None and result.predict is not None
     if as_json:
-        emit_json({"crawls": [c.to_dict() for c in result.crawls],
-                   "etl": result.etl.to_dict() if result.etl else None,
-                   "train": result.train.to_dict(), "predict": result.predict.to_dict(),
+        emit_json({"crawls": result.crawls,
+                   "etl": result.etl,
+                   "train": result.train, "predict": result.predict,
                    "sample": result.sample})
         return
     for report in result.crawls:

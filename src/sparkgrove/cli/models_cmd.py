@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from sparkgrove.cli.output import CliState, console, emit_json, table
+from sparkgrove.jsonable import to_jsonable
 
 if TYPE_CHECKING:
     from sparkgrove.workspace import Workspace
@@ -36,7 +37,7 @@ def list_models(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List models with their newest version."""
     found = _workspace(ctx).registry.list_models()
     if as_json:
-        emit_json([m.to_dict() for m in found])
+        emit_json(found)
         return
     table("Models", ["model", "latest", "task", "engine", "metric", "table", "created"],
           [(m.name, m.version, m.task, m.engine, _headline(m.metrics), m.lineage.get("table"),
@@ -54,7 +55,7 @@ def show(ctx: typer.Context,
     ws = _workspace(ctx)
     version = ws.registry.get(ref)
     if as_json:
-        out = version.to_dict()
+        out = to_jsonable(version)
         out["versions"] = [v.version for v in ws.registry.versions(version.name)]
         if tree:
             out["tree"] = render_tree(ws.registry.load_tree_model(version))

@@ -73,7 +73,7 @@ def run(ctx: typer.Context,
     record = run_notebook(state.settings(), notebook, parse_parameters(parameter or []),
                           timeout=timeout)
     if as_json:
-        emit_json(record.to_dict())
+        emit_json(record)
     else:
         console.print(f"{record.state}: {record.cells_run} of {record.code_cells} code cells "
                       f"ran; executed copy {record.executed}")

@@ -12,6 +12,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from sparkgrove.jsonable import to_jsonable
 from sparkgrove.settings import Settings, load_settings
 
 console = Console()
@@ -36,8 +37,8 @@ class CliState:
 
 
 def emit_json(data: Any) -> None:
-    """Write ``data`` as JSON on stdout."""
-    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    """Write ``data`` (records, results, plain values) as JSON on stdout."""
+    sys.stdout.write(json.dumps(to_jsonable(data), indent=2, default=str) + "\n")
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:

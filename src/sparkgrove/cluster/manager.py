@@ -23,6 +23,7 @@ from sparkgrove.cluster import daemons
 from sparkgrove.cluster.spec import ClusterSpec, parse_memory
 from sparkgrove.errors import AlreadyExistsError, EnvironmentProblem, NotFoundError
 from sparkgrove.java import check_java
+from sparkgrove.jsonable import to_jsonable
 from sparkgrove.settings import Settings
 from sparkgrove.store.cluster_store import ClusterRecord, ClusterStore
 from sparkgrove.store.db import Database
@@ -46,15 +47,6 @@ class ClusterInfo:
     message: str
     created_at: dt.datetime
     updated_at: dt.datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return {"name": self.name, "state": self.state, "master_url": self.master_url,
-                "web_url": self.web_url, "spec": self.spec.to_dict(),
-                "processes": self.processes, "message": self.message,
-                "created_at": self.created_at.isoformat(),
-                "updated_at": self.updated_at.isoformat()}
-
 
 def parse_memory_mb(text: str) -> int:
     """Megabytes of a Spark memory string."""
@@ -119,7 +111,7 @@ class ClusterManager:
     def _save(self, spec: ClusterSpec, state: ClusterState, master_url: str, web_url: str,
               processes: list[dict[str, Any]], message: str) -> None:
         self.records.save(spec.name, state=state, master_url=master_url, web_url=web_url,
-                          spec=spec.to_dict(), processes=processes, message=message)
+                          spec=to_jsonable(spec), processes=processes, message=message)
 
     # ---- lifecycle -----------------------------------------------------------------------
     def is_up(self, info: ClusterInfo) -> bool:
@@ -304,7 +296,7 @@ class ClusterManager:
         info = self.get(name)
         procs = [{**p, "alive": processes.process_alive(p["pid"], p["marker"])}
                  for p in info.processes]
-        out: dict[str, Any] = {**info.to_dict(), "processes": procs}
+        out: dict[str, Any] = {**to_jsonable(info), "processes": procs}
         if info.state != ClusterState.RUNNING:
             return out
         master = next((p for p in procs if p["role"] == "master"), None)

@@ -67,13 +67,6 @@ class ClusterSpec:
         """Memory per worker in bytes."""
         return parse_memory(self.memory, "memory")
 
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return {"name": self.name, "workers": self.workers, "cores": self.cores,
-                "memory": self.memory, "idle_timeout": self.idle_timeout,
-                "bootstrap": list(self.bootstrap), "spark_defaults": self.spark_defaults,
-                "spark_env": self.spark_env, "metrics": self.metrics}
-
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ClusterSpec:
         """Read what :meth:`to_dict` wrote."""

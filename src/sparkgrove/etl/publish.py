@@ -145,7 +145,7 @@ def _register(workspace: Workspace, table: TablePlan, plan_id: str) -> None:
     catalog = workspace.catalog
     catalog.create_database(table.database)
     existing = (catalog.table(f"{table.database}.{table.name}")
-                if catalog.store.has_table(table.database, table.name) else None)
+                if catalog.has_table(f"{table.database}.{table.name}") else None)
     if existing is not None and existing.properties.get("lastPublish") == plan_id:
         return  # this plan's entry is in already
     keys = table.partition_keys

@@ -15,11 +15,12 @@ import os
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sparkgrove.errors import ConfigError, NotFoundError
+from sparkgrove.jsonable import to_jsonable
 from sparkgrove.notebook.kernel import KERNEL_NAME, install_kernel
 from sparkgrove.settings import Settings
 from sparkgrove.store.states import RunState
@@ -44,11 +45,6 @@ class NotebookRun:
     code_cells: int = 0
     cells_run: int = 0
     skipped: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return asdict(self)
-
 
 def parse_parameters(items: list[str]) -> dict[str, Any]:
     """``key=value`` pairs; values that read as JSON numbers or booleans are typed."""
@@ -168,7 +164,7 @@ def run_notebook(settings: Settings, path: str | Path, parameters: Mapping[str, 
     record = NotebookRun(str(source), str(executed), state, dict(parameters),
                          started.isoformat(), dt.datetime.now(dt.UTC).isoformat(), failed,
                          error, trace, len(code), ran, skipped)
-    (folder / "run.json").write_text(json.dumps(record.to_dict(), indent=2, default=str))
+    (folder / "run.json").write_text(json.dumps(to_jsonable(record), indent=2))
     return record
 
 

@@ -46,7 +46,7 @@ def _columns(raw: Sequence[dict[str, str]]) -> tuple[ColumnSpec, ...]:
 
 
 def _col_json(cols: Sequence[ColumnSpec]) -> list[dict[str, str]]:
-    return [c.to_dict() for c in cols]
+    return [{"name": c.name, "type": c.type} for c in cols]
 
 
 SAVE_ATTEMPTS = 5

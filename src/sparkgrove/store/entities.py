@@ -14,11 +14,6 @@ class ColumnSpec:
     name: str
     type: str
 
-    def to_dict(self) -> dict[str, str]:
-        """As a JSON-ready dict."""
-        return {"name": self.name, "type": self.type}
-
-
 @dataclass(frozen=True)
 class DatabaseInfo:
     """A catalog database."""
@@ -57,22 +52,6 @@ class TableInfo:
         """Data columns followed by partition keys, as Spark reads them."""
         return self.columns + self.partition_keys
 
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return {
-            "database": self.database,
-            "name": self.name,
-            "location": self.location,
-            "format": self.format,
-            "version": self.version,
-            "columns": [c.to_dict() for c in self.columns],
-            "partition_keys": [c.to_dict() for c in self.partition_keys],
-            "properties": self.properties,
-            "created_at": self.created_at.isoformat(),
-            "updated_at": self.updated_at.isoformat(),
-        }
-
-
 @dataclass(frozen=True)
 class TableVersion:
     """One version of a table's schema; every schema change makes a new one."""
@@ -84,18 +63,6 @@ class TableVersion:
     properties: dict[str, Any]
     created_at: dt.datetime
 
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return {
-            "database": self.database,
-            "table": self.table,
-            "version": self.version,
-            "columns": [c.to_dict() for c in self.columns],
-            "properties": self.properties,
-            "created_at": self.created_at.isoformat(),
-        }
-
-
 @dataclass(frozen=True)
 class PartitionInfo:
     """A registered Hive-style partition of a table."""
@@ -103,12 +70,6 @@ class PartitionInfo:
     values: tuple[str, ...]
     location: str
     created_at: dt.datetime
-
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return {"values": list(self.values), "location": self.location,
-                "created_at": self.created_at.isoformat()}
-
 
 @dataclass(frozen=True)
 class FileRecord:
@@ -136,23 +97,10 @@ class ModelVersion:
     lineage: dict[str, Any]
     artifact_path: str
     created_at: dt.datetime
-    extra: dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict, metadata={"json": False})
 
     @property
     def ref(self) -> str:
         """``name:version``."""
         return f"{self.name}:{self.version}"
 
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return {
-            "name": self.name,
-            "version": self.version,
-            "engine": self.engine,
-            "task": self.task,
-            "params": self.params,
-            "metrics": self.metrics,
-            "lineage": self.lineage,
-            "artifact_path": self.artifact_path,
-            "created_at": self.created_at.isoformat(),
-        }

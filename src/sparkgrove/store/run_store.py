@@ -33,16 +33,6 @@ class RunRecord:
     started_at: dt.datetime
     ended_at: dt.datetime | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return {"id": self.id, "job": self.job, "script": self.script, "args": self.args,
-                "state": self.state, "rows_read": self.rows_read,
-                "rows_written": self.rows_written, "error_records": self.error_records,
-                "log_path": self.log_path, "message": self.message,
-                "started_at": self.started_at.isoformat() if self.started_at else None,
-                "ended_at": self.ended_at.isoformat() if self.ended_at else None}
-
-
 def _record(row: Row[Any]) -> RunRecord:
     return RunRecord(row.id, row.job, row.script, list(row.args), RunState(row.state),
                      row.rows_read, row.rows_written, row.error_records, row.log_path,

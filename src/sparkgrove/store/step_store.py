@@ -36,19 +36,6 @@ class Step:
     started_at: dt.datetime | None
     ended_at: dt.datetime | None
 
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        def when(value: dt.datetime | None) -> str | None:
-            return value.isoformat() if value else None
-
-        return {"id": self.id, "cluster": self.cluster, "name": self.name, "kind": self.kind,
-                "target": self.target, "args": self.args, "spark_args": self.spark_args,
-                "action_on_failure": self.action_on_failure, "state": self.state,
-                "exit_code": self.exit_code, "pid": self.pid, "log_path": self.log_path,
-                "message": self.message, "created_at": when(self.created_at),
-                "started_at": when(self.started_at), "ended_at": when(self.ended_at)}
-
-
 def _step(row: Row[Any]) -> Step:
     return Step(row.id, row.cluster, row.name, row.kind, row.target, list(row.args),
                 list(row.spark_args or []), row.action_on_failure, StepState(row.state), row.exit_code,

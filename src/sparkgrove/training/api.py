@@ -4,6 +4,7 @@ the border, choose the engine, and hand the run to it (:mod:`~sparkgrove.trainin
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from collections.abc import Sequence
 
@@ -53,7 +54,7 @@ def train_table(
     say = progress or (lambda _m: None)
     params = params or TreeParams(seed=seed)
     if params.seed is None:
-        params = TreeParams(**{**params.to_dict(), "seed": seed})
+        params = dataclasses.replace(params, seed=seed)
     if engine not in ENGINES:
         raise ConfigError(f"The engine must be one of {', '.join(ENGINES)}; got {engine!r}.")
     if model_name is not None:
@@ -70,7 +71,7 @@ def train_table(
     features = catalog.resolve_columns(table, features) if features else features
     if params.weight_col:
         weight_col = catalog.resolve_columns(table, [params.weight_col])[0]
-        params = TreeParams(**{**params.to_dict(), "weight_col": weight_col})
+        params = dataclasses.replace(params, weight_col=weight_col)
         weight_spec = next(c for c in table.all_columns if c.name == weight_col)
         if feature_kind(weight_spec) != "numeric":
             raise DataError(f"The weight column {weight_col!r} of {table.qualified_name} has "

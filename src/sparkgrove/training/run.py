@@ -3,12 +3,14 @@ choose the task, make room for categories, register the result."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sparkgrove.errors import DataError
+from sparkgrove.jsonable import to_jsonable
 from sparkgrove.store.entities import ColumnSpec, ModelVersion, TableInfo
 from sparkgrove.training.features import FeaturePlan, choose_task
 from sparkgrove.trees.inputs import MAX_CATEGORIES
@@ -37,7 +39,7 @@ class TrainResult:
     def to_dict(self) -> dict[str, Any]:
         """As a JSON-ready dict."""
         return {
-            "model": self.model_version.to_dict(),
+            "model": to_jsonable(self.model_version),
             "metrics": self.metrics,
             "counts": self.counts,
             "feature_importances": self.importances,
@@ -101,7 +103,7 @@ def register(run: Run, *, engine: str, task: str, params: TreeParams, tree_model
                "trained_at": dt.datetime.now(dt.UTC).isoformat(), **reader}
     all_params = {"label": run.label, "task": task,
                   "features": [n for n, _ in run.plan.features],
-                  "test_fraction": run.test_fraction, "seed": run.seed, **params.to_dict()}
+                  "test_fraction": run.test_fraction, "seed": run.seed, **to_jsonable(params)}
     tree_model.metadata.update({"model_params": all_params})
     run.say("registering the model")
     version = run.workspace.registry.register(
@@ -136,7 +138,7 @@ def category_room(features: Sequence[tuple[str, str]], counts: dict[str, int],
         notes.append(f"maxBins raised from {params.max_bins} to {widest} so that column "
                      f"{widest_name} keeps one bin per category (MLlib needs maxBins >= the "
                      "categories of every column)")
-        params = TreeParams(**{**params.to_dict(), "max_bins": widest})
+        params = dataclasses.replace(params, max_bins=widest)
     return params, notes
 
 

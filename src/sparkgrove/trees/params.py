@@ -209,15 +209,11 @@ class TreeParams:
                 raise ConfigError(f"The '{spec.name}' parameter must be {spec.rule_text}. "
                                   f"Got {value!r} instead.")
 
-    def to_dict(self) -> dict[str, Any]:
-        """As a JSON-ready dict."""
-        return asdict(self)
-
     def _applies(self, spec: ParamSpec) -> bool:
         return self.algorithm in spec.algorithms and spec.name not in PASSED_BY_PIPELINE
 
     def _resolved(self, task: str) -> dict[str, Any]:
-        values = {**self.to_dict(), "impurity": self.resolved_impurity(task),
+        values = {**asdict(self), "impurity": self.resolved_impurity(task),
                   "loss": self.resolved_loss(task)}
         if self.algorithm == "gbt" and self.feature_subset_strategy == "auto":
             values["feature_subset_strategy"] = "all"  # MLlib's GBT default: auto is all
