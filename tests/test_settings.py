@@ -57,3 +57,17 @@ def test_no_module_reads_our_environment_variables_but_settings() -> None:
             text = path.read_text()
             assert 'environ.get("SPARKGROVE_' not in text and 'getenv("SPARKGROVE_' not in text, (
                 f"{path} reads a SPARKGROVE_ variable itself")
+
+
+def test_no_module_writes_the_environment_for_others() -> None:
+    import re
+
+    import sparkgrove
+
+    package = Path(sparkgrove.__file__).parent
+    writes = re.compile(r"os\.environ\[[^\]]+\]\s*=|os\.environ\.(setdefault|update|pop)\(|"
+                        r"os\.putenv\(")
+    found = {path.relative_to(package).as_posix() for path in package.rglob("*.py")
+             if writes.search(path.read_text())}
+    # spark.py sets PySpark's launcher variables for the JVM's start only, then restores them
+    assert found == {"spark.py"}

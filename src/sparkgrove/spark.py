@@ -54,6 +54,11 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
 
     master = settings.spark_master
     cluster_conf: dict[str, str] = {}
+    # PySpark's launcher reads these from the environment of the process that starts the JVM:
+    # they are set for that start only. Python workers run this interpreter (they must import
+    # sparkgrove) and the driver binds to loopback, unless the user's environment says otherwise.
+    launcher = {"PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON") or sys.executable,
+                "SPARK_LOCAL_IP": os.environ.get("SPARK_LOCAL_IP") or "127.0.0.1"}
     if settings.cluster:
         from sparkgrove.cluster.manager import ClusterManager
         from sparkgrove.store.db import open_database
@@ -62,12 +67,7 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
         master, cluster_conf, properties = manager.client_conf(settings.cluster)
         # The secret reaches the driver's JVM in a file readable by the owner alone, not on
         # its command line (under spark-submit the step runner passes the same file).
-        os.environ["PYSPARK_SUBMIT_ARGS"] = f"--properties-file {properties} pyspark-shell"
-
-    # Python workers must import sparkgrove: run them on this interpreter unless told otherwise.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
-    # Bind the driver to loopback unless told otherwise (secure by default).
-    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        launcher["PYSPARK_SUBMIT_ARGS"] = f"--properties-file {properties} pyspark-shell"
     builder = SparkSession.builder.master(master).appName(app_name)
     merged = {**DEFAULT_SPARK_CONF,
               "spark.sql.warehouse.dir": str(settings.workspace / "spark-warehouse"),
@@ -75,16 +75,32 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
               **cluster_conf, **dict(settings.spark_conf), **dict(conf or {})}
     for key, value in merged.items():
         builder = builder.config(key, value)
-    if master.startswith("spark://"):
-        spark = connect_bounded(builder, master, settings.connect_timeout)
-    else:
-        spark = builder.getOrCreate()
+    with _launch_environment(launcher):
+        if master.startswith("spark://"):
+            spark = connect_bounded(builder, master, settings.connect_timeout)
+        else:
+            spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     if catalog is not None:
         register_tables(spark, catalog)
     return spark
 
 
+
+
+@contextmanager
+def _launch_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment while PySpark starts its JVM, then as before."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def from_spark(exc: BaseException) -> bool:

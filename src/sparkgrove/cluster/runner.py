@@ -7,7 +7,6 @@ Started by ``cluster up``; run as ``python -m sparkgrove.cluster.runner --worksp
 from __future__ import annotations
 
 import argparse
-import os
 import subprocess
 import sys
 import time
@@ -132,7 +131,6 @@ def main() -> None:
     parser.add_argument("--catalog-url", required=True)
     parser.add_argument("name")
     args = parser.parse_args()
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     run(args.workspace, args.catalog_url, args.name)
 
 

@@ -13,8 +13,7 @@ import datetime as dt
 import json
 import os
 import re
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,20 +91,6 @@ def inject_parameters(notebook: Any, parameters: Mapping[str, Any]) -> None:
     notebook.cells.insert(index + 1, cell)
 
 
-@contextmanager
-def _environment(values: Mapping[str, str]) -> Iterator[None]:
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def kernel_environment(settings: Settings) -> dict[str, str]:
     """What the kernel needs to open this workspace (and its cluster)."""
     env = {"SPARKGROVE_WORKSPACE": str(settings.workspace),
@@ -138,18 +123,18 @@ def run_notebook(settings: Settings, path: str | Path, parameters: Mapping[str, 
     state, failed, error, trace = RunState.SUCCEEDED, None, "", []
     client = NotebookClient(notebook, kernel_name=KERNEL_NAME, timeout=timeout,
                             resources={"metadata": {"path": str(source.parent)}})
-    with _environment(kernel_environment(settings)):
-        try:
-            client.execute()
-        except CellExecutionError as exc:
-            state = RunState.FAILED
-            error = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cell failed"
-            for index, cell in enumerate(notebook.cells):
-                for output in cell.get("outputs", []):
-                    if output.get("output_type") == "error":
-                        failed = index
-                        error = f"{output['ename']}: {output['evalue']}"
-                        trace = [ANSI.sub("", line) for line in output.get("traceback", [])]
+    # The kernel gets the workspace in its own environment; this process's stays as it is.
+    try:
+        client.execute(env={**os.environ, **kernel_environment(settings)})
+    except CellExecutionError as exc:
+        state = RunState.FAILED
+        error = str(exc).strip().splitlines()[-1] if str(exc).strip() else "cell failed"
+        for index, cell in enumerate(notebook.cells):
+            for output in cell.get("outputs", []):
+                if output.get("output_type") == "error":
+                    failed = index
+                    error = f"{output['ename']}: {output['evalue']}"
+                    trace = [ANSI.sub("", line) for line in output.get("traceback", [])]
     nbformat.write(notebook, str(executed))
     setup = {"zeppelin-setup", "parameters", "injected-parameters"}
     code = [c for c in notebook.cells if c.cell_type == "code"
