@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sparkgrove.errors import DataError, EnvironmentProblem, SparkError, SparkgroveError
+from sparkgrove.errors import EnvironmentProblem, SparkError, SparkgroveError
 from sparkgrove.java import check_java
 from sparkgrove.names import spark_name
 from sparkgrove.settings import Settings
@@ -323,12 +323,6 @@ def read_table(spark: SparkSession, catalog: Catalog, table: TableInfo, *,
         rejects_path = str(target)
     good = frame.filter(F.col(CORRUPT_COLUMN).isNull()).select(*wanted)
     return TableRead(good, malformed, rejects_path)
-
-
-def require_rows(count: int, what: str, fix: str) -> None:
-    """Raise :class:`DataError` when ``count`` is zero."""
-    if count == 0:
-        raise DataError(f"{what} has no rows; {fix}.")
 
 
 def spark_version(spark: SparkSession) -> str:

@@ -87,11 +87,6 @@ class Catalog:
                           replace=replace, rejects_dir=self.settings.rejects, progress=progress)
 
     @staticmethod
-    def check_columns(table: TableInfo, names: Sequence[str]) -> None:
-        """Raise :class:`NotFoundError` for the first name that is not a column of ``table``."""
-        Catalog.resolve_columns(table, names)
-
-    @staticmethod
     def resolve_columns(table: TableInfo, names: Sequence[str]) -> list[str]:
         """The table's own spelling of each of ``names``, matched as Spark SQL and Glue match
         them: exactly, else ignoring case (``personSearch`` finds the crawler's

@@ -149,7 +149,3 @@ def finish(kind: str) -> str:
     return "string" if kind == NULL else kind
 
 
-def cast_ok(value: str, kind: str) -> bool:
-    """Whether Spark can read text ``value`` as ``kind`` (missing values always can)."""
-    found = infer_text_type(value)
-    return found == NULL or kind == "string" or widen(found, kind) == kind

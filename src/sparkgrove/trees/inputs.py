@@ -23,7 +23,7 @@ import numpy as np
 import numpy.typing as npt
 
 from sparkgrove.errors import ConfigError, DataError, DataTypeError
-from sparkgrove.trees.model import FeatureSpec, category_codes, category_text
+from sparkgrove.trees.model import FeatureSpec, category_text
 
 MAX_CATEGORIES = 254
 """Categories with an index of their own per feature; one more index holds the rest."""
@@ -195,11 +195,3 @@ def numeric_column(column: Any, name: str) -> npt.NDArray[np.float64]:
     return values
 
 
-def encode_columns(columns: dict[str, Any], specs: tuple[FeatureSpec, ...]
-                   ) -> list[npt.NDArray[np.float64]]:
-    """Float columns under ``specs`` (unseen categories take the last code)."""
-    missing = [s.name for s in specs if s.name not in columns]
-    if missing:
-        raise DataError(f"X lacks feature column(s) {', '.join(missing)} seen at fit time.")
-    return [numeric_column(columns[s.name], s.name) if s.kind == "numeric"
-            else category_codes(columns[s.name], s.categories) for s in specs]
