@@ -18,7 +18,7 @@ from sparkgrove.errors import AlreadyExistsError, ConfigError, DataError
 from sparkgrove.jsonable import to_jsonable
 from sparkgrove.names import split_table_name
 from sparkgrove.spark import map_spark_errors, read_table
-from sparkgrove.staging import new_staging
+from sparkgrove.staging import put_in_place, staged
 from sparkgrove.store.catalog_store import TableWrite
 from sparkgrove.store.entities import ColumnSpec, TableInfo
 from sparkgrove.trees.model import TreeModel
@@ -139,17 +139,10 @@ def _publish(workspace: Workspace, out_db: str, out_name: str,
              write: Callable[[Path], int]) -> tuple[Path, int]:
     """Write the output into a staging folder, then rename it into the warehouse: it appears
     whole or not at all. Returns its final place and its row count."""
-    outer = new_staging(workspace.settings.staging, "predict")  # swept if this run dies
-    staging = outer / "data"  # the writer makes this folder itself
     final = workspace.settings.warehouse / out_db / out_name
-    try:
-        rows = write(staging)
-        if final.exists():
-            raise AlreadyExistsError(f"{final} already exists; remove it or choose a new name.")
-        final.parent.mkdir(parents=True, exist_ok=True)
-        staging.rename(final)
-    finally:
-        shutil.rmtree(outer, ignore_errors=True)
+    with staged(workspace.settings.staging, "predict") as outer:
+        rows = write(outer / "data")  # the writer makes this folder itself
+        put_in_place(outer / "data", final)
     return final, rows
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from sparkgrove.errors import AlreadyExistsError, ConfigError
 from sparkgrove.names import check_model_name
 from sparkgrove.settings import Settings
-from sparkgrove.staging import new_staging, release
+from sparkgrove.staging import put_in_place, staged
 from sparkgrove.store.db import Database
 from sparkgrove.store.entities import ModelVersion
 from sparkgrove.store.model_store import ModelStore
@@ -63,21 +63,15 @@ class Registry:
         """
         check_model_name(name)
         version = self.store.next_version(name)
-        staging = new_staging(self.settings.staging, "model")
         record = {"name": name, "version": version, "engine": engine, "task": task,
                   "params": params, "metrics": metrics, "lineage": lineage}
-        try:
+        final = self.settings.models_dir / name / f"{version}-{uuid.uuid4().hex[:8]}"
+        with staged(self.settings.staging, "model") as staging:
             tree_model.save(staging / TREE_MODEL_FILE)
             if mllib_dir is not None:
                 shutil.move(str(mllib_dir), staging / MLLIB_DIR)
             (staging / VERSION_FILE).write_text(json.dumps(record, indent=2, default=str))
-            final = self.settings.models_dir / name / f"{version}-{uuid.uuid4().hex[:8]}"
-            final.parent.mkdir(parents=True, exist_ok=True)
-            release(staging)
-            staging.rename(final)
-        except BaseException:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise
+            put_in_place(staging, final)
         try:
             for attempt in range(REGISTER_ATTEMPTS):
                 try:

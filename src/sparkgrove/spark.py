@@ -20,6 +20,7 @@ from sparkgrove.errors import EnvironmentProblem, SparkError, SparkgroveError
 from sparkgrove.java import check_java
 from sparkgrove.names import spark_name
 from sparkgrove.settings import Settings
+from sparkgrove.staging import put_in_place, staged
 from sparkgrove.store.entities import ColumnSpec, TableInfo
 
 if TYPE_CHECKING:
@@ -317,9 +318,11 @@ def read_table(spark: SparkSession, catalog: Catalog, table: TableInfo, *,
     if malformed:
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
         target = catalog.settings.rejects / f"{rejects_label}-{table.database}-{table.name}-{stamp}"
-        bad.select(F.lit(qualified).alias("table"), F.col(CORRUPT_COLUMN).alias("record"),
-                   F.lit("does not match the table's columns or types").alias("reason")
-                   ).coalesce(1).write.mode("errorifexists").json(str(target))
+        with staged(catalog.settings.staging, "rejects") as staging:
+            bad.select(F.lit(qualified).alias("table"), F.col(CORRUPT_COLUMN).alias("record"),
+                       F.lit("does not match the table's columns or types").alias("reason")
+                       ).coalesce(1).write.mode("errorifexists").json(str(staging / "data"))
+            put_in_place(staging / "data", target)
         rejects_path = str(target)
     good = frame.filter(F.col(CORRUPT_COLUMN).isNull()).select(*wanted)
     return TableRead(good, malformed, rejects_path)

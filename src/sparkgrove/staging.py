@@ -14,8 +14,11 @@ import shutil
 import socket
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+from sparkgrove.errors import AlreadyExistsError
 from sparkgrove.processes import start_time
 
 OWNER_FILE = ".owner"
@@ -86,3 +89,25 @@ def _journaled(root: Path) -> set[str]:
         except (OSError, ValueError, AttributeError):
             continue
     return names
+
+
+@contextmanager
+def staged(root: Path, prefix: str) -> Iterator[Path]:
+    """A new staging folder of this process for the block: what is written there appears in
+    its final place whole (:func:`put_in_place`) or not at all, and a run killed meanwhile
+    leaves a folder that :func:`sweep` removes."""
+    folder = new_staging(root, prefix)
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)  # gone already when it was put in place
+
+
+def put_in_place(folder: Path, final: Path) -> None:
+    """Rename a staged ``folder`` (or a folder inside one) to ``final``, which must not exist;
+    both are under the workspace, so the rename is one atomic step."""
+    if final.exists():
+        raise AlreadyExistsError(f"{final} already exists; remove it or choose another name.")
+    final.parent.mkdir(parents=True, exist_ok=True)
+    release(folder)
+    folder.rename(final)

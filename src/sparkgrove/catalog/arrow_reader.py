@@ -31,6 +31,7 @@ from urllib.parse import unquote
 
 from sparkgrove.catalog.crawler import data_files
 from sparkgrove.errors import DataError
+from sparkgrove.staging import put_in_place, staged
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -370,10 +371,9 @@ def _write_rejects(catalog: Catalog, table: TableInfo, bad: list[dict[str, str]]
     """The malformed records as JSON lines, in a folder shaped like Spark's rejects output."""
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%fZ")
     target = catalog.settings.rejects / f"{label}-{table.database}-{table.name}-{stamp}"
-    staging = target.with_name(target.name + ".tmp")
-    staging.mkdir(parents=True)
-    with (staging / "part-00000.json").open("w", encoding="utf-8") as out:
-        for record in bad:
-            out.write(json.dumps(record) + "\n")
-    staging.rename(target)
+    with staged(catalog.settings.staging, "rejects") as staging:
+        with (staging / "part-00000.json").open("w", encoding="utf-8") as out:
+            for record in bad:
+                out.write(json.dumps(record) + "\n")
+        put_in_place(staging, target)
     return str(target)
