@@ -95,3 +95,12 @@ def test_a_parameter_an_engine_does_not_use_is_reported() -> None:
     assert any(line.startswith("leaf_values='newton' is not used by the spark engine")
                for line in spark)
     assert TreeParams().unused("local") == [] == TreeParams().unused("spark")
+
+
+def test_the_readme_names_every_declared_train_option() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    missing = [spec.name for spec in SPECS
+               if "--" + spec.name.replace("_", "-") not in readme]
+    assert missing == [], f"README does not document {missing}"
