@@ -20,9 +20,10 @@ from pathlib import Path
 from sparkgrove.cluster import daemons
 from sparkgrove.cluster.manager import ClusterManager
 from sparkgrove.cluster.spec import build_spec
-from sparkgrove.cluster.steps import FINAL_STATES, StepStore
+from sparkgrove.cluster.steps import add_step
 from sparkgrove.settings import load_settings
 from sparkgrove.store.db import open_database
+from sparkgrove.store.step_store import StepStore
 
 JOB = """
 from pyspark.sql import SparkSession, functions as F
@@ -65,9 +66,9 @@ def main() -> None:
             subprocess.run(submit, env=env, check=True, capture_output=True)
             direct.append(time.perf_counter() - start)
             start = time.perf_counter()
-            step = steps.add("bench", str(script), [], name="job",
-                             action_on_failure="CONTINUE", log_dir=work / "steps")
-            while (step := steps.get(step.id)).state not in FINAL_STATES:
+            step = add_step(steps, "bench", str(script), [], name="job",
+                            action_on_failure="CONTINUE", log_dir=work / "steps")
+            while not (step := steps.get(step.id)).state.final:
                 time.sleep(0.05)
             as_step.append(time.perf_counter() - start)
             assert step.state == "COMPLETED", Path(step.log_path).read_text()[-2000:]
