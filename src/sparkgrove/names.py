@@ -35,6 +35,19 @@ def check_model_name(name: str) -> str:
     return name
 
 
+_ALIAS = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,63}$")
+
+
+def check_alias(alias: str) -> str:
+    """Return ``alias`` if it is a valid model alias, else raise (a version number is not one,
+    so ``name@3`` cannot be mistaken for ``name:3``)."""
+    if not _ALIAS.fullmatch(alias) or alias.lower() == "latest":
+        raise InvalidNameError(
+            f"The model alias {alias!r} is not allowed: use up to 64 letters, digits, '_' and "
+            "'-', starting with a letter or '_' (and not 'latest', which every model has).")
+    return alias
+
+
 def split_table_name(qualified: str) -> tuple[str, str]:
     """Split ``"db.table"`` into its validated parts."""
     parts = qualified.split(".")

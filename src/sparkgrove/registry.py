@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from sparkgrove.errors import AlreadyExistsError, ConfigError
-from sparkgrove.names import check_model_name
+from sparkgrove.names import check_alias, check_model_name
 from sparkgrove.settings import Settings
 from sparkgrove.staging import put_in_place, staged
 from sparkgrove.store.db import Database
@@ -34,7 +34,7 @@ ORPHAN_AGE = 600
 
 
 def parse_model_ref(ref: str) -> tuple[str, int | None]:
-    """Split ``NAME[:VERSION]``."""
+    """Split ``NAME[:VERSION]`` (see :meth:`Registry.get` for ``NAME@ALIAS``)."""
     name, sep, version = ref.partition(":")
     check_model_name(name)
     if not sep:
@@ -110,9 +110,26 @@ class Registry:
                 shutil.rmtree(child, ignore_errors=True)
 
     def get(self, ref: str) -> ModelVersion:
-        """The version named by ``NAME[:VERSION]`` (the newest when no version is given)."""
+        """The version named by ``NAME[:VERSION]`` (the newest when no version is given) or
+        ``NAME@ALIAS`` (the version the alias points at now)."""
+        if "@" in ref:
+            name, _, alias = ref.partition("@")
+            check_model_name(name)
+            return self.store.get(name, self.store.version_of_alias(name, check_alias(alias)))
         name, version = parse_model_ref(ref)
         return self.store.get(name, version)
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` of model ``name`` at ``version`` (moving it if it exists)."""
+        self.store.set_alias(check_model_name(name), check_alias(alias), version)
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        """Remove ``alias`` of model ``name``."""
+        self.store.delete_alias(check_model_name(name), check_alias(alias))
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """The aliases of model ``name`` and the versions they point at."""
+        return self.store.aliases(check_model_name(name))
 
     def list_models(self) -> list[ModelVersion]:
         """The newest version of every model."""

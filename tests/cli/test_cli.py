@@ -48,6 +48,15 @@ def test_crawl_train_show_predict_with_json(spark: object, tmp_path: Path) -> No
                                 "label", "--model", "cli_model"])
     assert human.exit_code == 0
     assert "Registered cli_model:2" in human.stdout and "Confusion matrix" in human.stdout
+    assert _run(ws, "models", "alias", "cli_model", "production", "1", "--json")[
+        "aliases"] == {"production": 1}
+    assert _run(ws, "models", "show", "cli_model@production", "--json")["version"] == 1
+    scored = _run(ws, "predict", "cli_model@production", "cli.events", "--output",
+                  "cli.scored_prod", "--json")
+    assert scored["model"] == "cli_model:1"
+    _run(ws, "models", "alias", "cli_model", "production", "2", "--json")  # moved
+    shown = _run(ws, "models", "show", "cli_model@production", "--json")
+    assert shown["version"] == 2 and shown["aliases"] == {"production": 2}
 
 
 def test_errors_are_one_line_and_an_exit_code(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from sparkgrove.store import CatalogStore, ModelStore, open_database
 from sparkgrove.store.catalog_store import TableWrite
 from sparkgrove.store.entities import ColumnSpec
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def test_migrations_run_once_and_are_recorded(db_url: str) -> None:
@@ -150,6 +150,29 @@ def test_model_versions_count_up(db_url: str) -> None:
     assert [m.version for m in models.list_models()] == [2]
     with pytest.raises(NotFoundError, match="versions: 1, 2"):
         models.get("m", 5)
+
+
+def test_aliases_point_at_a_version_move_and_go(db_url: str) -> None:
+    from sparkgrove.names import check_alias
+
+    models = ModelStore(open_database(db_url))
+    for v in (1, 2):
+        models.add_version("m", v, engine="local", task="regression", params={}, metrics={},
+                           lineage={}, artifact_path=f"/m/{v}")
+    models.set_alias("m", "production", 1)
+    models.set_alias("m", "staging", 2)
+    assert models.aliases("m") == {"production": 1, "staging": 2}
+    models.set_alias("m", "production", 2)  # moved, not duplicated
+    assert models.version_of_alias("m", "production") == 2
+    models.delete_alias("m", "staging")
+    assert models.aliases("m") == {"production": 2}
+    with pytest.raises(NotFoundError, match="no version 7"):
+        models.set_alias("m", "production", 7)
+    with pytest.raises(NotFoundError, match="no alias 'canary'; its aliases: production"):
+        models.version_of_alias("m", "canary")
+    for bad in ("3", "latest", "prod uction", "a" * 65):
+        with pytest.raises(Exception, match="alias"):
+            check_alias(bad)
 
 
 CONCURRENT = """

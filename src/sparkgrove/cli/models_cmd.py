@@ -13,7 +13,7 @@ from sparkgrove.jsonable import to_jsonable
 if TYPE_CHECKING:
     from sparkgrove.workspace import Workspace
 
-app = typer.Typer(help="Registered models: list and show.", no_args_is_help=True)
+app = typer.Typer(help="Registered models: list, show and alias.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 
 
@@ -46,7 +46,8 @@ def list_models(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 
 @app.command()
 def show(ctx: typer.Context,
-         ref: Annotated[str, typer.Argument(metavar="NAME[:VERSION]", help="A model.")],
+         ref: Annotated[str, typer.Argument(metavar="NAME[:VERSION|@ALIAS]",
+                                            help="A model.")],
          tree: Annotated[bool, typer.Option(help="Print the tree.")] = False,
          as_json: JsonOpt = False) -> None:
     """Show a model version: parameters, metrics, lineage and artifacts."""
@@ -54,9 +55,12 @@ def show(ctx: typer.Context,
 
     ws = _workspace(ctx)
     version = ws.registry.get(ref)
+    aliases = ws.registry.aliases(version.name)
     if as_json:
         out = to_jsonable(version)
         out["versions"] = [v.version for v in ws.registry.versions(version.name)]
+        out["aliases"] = {a: v for a, v in aliases.items() if v == version.version}
+        out["model_aliases"] = aliases
         if tree:
             out["tree"] = render_tree(ws.registry.load_tree_model(version))
         emit_json(out)
@@ -64,6 +68,9 @@ def show(ctx: typer.Context,
     console.print(f"[bold]{version.ref}[/bold] {version.task}, engine {version.engine}, "
                   f"created {version.created_at}")
     console.print(f"artifacts: {version.artifact_path}")
+    here = [a for a, v in aliases.items() if v == version.version]
+    if here:
+        console.print(f"aliases: {', '.join(here)}", markup=False)
     table("Metrics", ["metric", "value"],
           [(k, json.dumps(v) if isinstance(v, dict) else v) for k, v in version.metrics.items()])
     table("Parameters", ["parameter", "value"], sorted(version.params.items()))
@@ -71,3 +78,32 @@ def show(ctx: typer.Context,
     if tree:
         console.print(render_tree(ws.registry.load_tree_model(version)), markup=False,
                       highlight=False)
+
+
+@app.command()
+def alias(ctx: typer.Context,
+          name: Annotated[str, typer.Argument(help="A registered model.")],
+          alias_name: Annotated[str, typer.Argument(metavar="ALIAS",
+                                                    help="e.g. production, staging.")],
+          version: Annotated[int | None, typer.Argument(
+              help="The version the alias points at (moved if it pointed elsewhere).")] = None,
+          delete: Annotated[bool, typer.Option("--delete", help="Remove the alias.")] = False,
+          as_json: JsonOpt = False) -> None:
+    """Point ALIAS of model NAME at VERSION (NAME@ALIAS then names it), or --delete it."""
+    from sparkgrove.errors import ConfigError
+
+    registry = _workspace(ctx).registry
+    if delete == (version is not None):
+        raise ConfigError("Give a VERSION to point the alias at, or --delete (not both).")
+    if delete:
+        registry.delete_alias(name, alias_name)
+    else:
+        assert version is not None
+        registry.set_alias(name, alias_name, version)
+    found = registry.aliases(name)
+    if as_json:
+        emit_json({"model": name, "aliases": found})
+        return
+    console.print(f"{name}@{alias_name} " + (f"-> version {version}" if not delete
+                                              else "removed"), markup=False)
+

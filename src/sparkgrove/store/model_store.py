@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, insert, select
+from sqlalchemy import Row, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from sparkgrove.errors import AlreadyExistsError, NotFoundError, suggest
@@ -111,3 +111,50 @@ class ModelStore:
                     f"{', '.join(str(v) for v in sorted(known))}."
                 )
         return _entity(name, row)
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        """Point ``alias`` of model ``name`` at ``version`` (which must exist), moving it if it
+        pointed elsewhere: one statement, so a reader sees the old version or the new one."""
+        now = utcnow()
+        with self._db.begin() as conn:
+            model_id = self._model_id(conn, name)
+            exists = conn.execute(select(s.model_versions.c.id).where(
+                s.model_versions.c.model_id == model_id,
+                s.model_versions.c.version == min(version, 2**62))).first()
+            if exists is None:
+                raise NotFoundError(f"Model {name} has no version {version}; `sparkgrove models "
+                                    f"show {name}` lists its versions.")
+            moved = conn.execute(update(s.model_aliases).where(
+                s.model_aliases.c.model_id == model_id, s.model_aliases.c.alias == alias
+            ).values(version=version, updated_at=now)).rowcount
+            if not moved:
+                conn.execute(insert(s.model_aliases).values(
+                    model_id=model_id, alias=alias, version=version, updated_at=now))
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        """Remove ``alias`` of model ``name``."""
+        with self._db.begin() as conn:
+            model_id = self._model_id(conn, name)
+            gone = conn.execute(delete(s.model_aliases).where(
+                s.model_aliases.c.model_id == model_id, s.model_aliases.c.alias == alias)
+            ).rowcount
+        if not gone:
+            raise NotFoundError(f"Model {name} has no alias {alias!r}.")
+
+    def aliases(self, name: str) -> dict[str, int]:
+        """The aliases of model ``name`` and the versions they point at."""
+        with self._db.begin() as conn:
+            model_id = self._model_id(conn, name)
+            rows = conn.execute(select(s.model_aliases.c.alias, s.model_aliases.c.version).where(
+                s.model_aliases.c.model_id == model_id).order_by(s.model_aliases.c.alias)).all()
+        return {r.alias: int(r.version) for r in rows}
+
+    def version_of_alias(self, name: str, alias: str) -> int:
+        """The version ``alias`` of model ``name`` points at."""
+        found = self.aliases(name)
+        if alias not in found:
+            known = ", ".join(sorted(found)) or "none yet"
+            raise NotFoundError(f"Model {name} has no alias {alias!r}; its aliases: {known}. "
+                                f"Set one with `sparkgrove models alias {name} {alias} VERSION`.")
+        return found[alias]
+

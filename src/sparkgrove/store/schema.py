@@ -174,3 +174,14 @@ model_versions = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     UniqueConstraint("model_id", "version", name="uq_model_versions"),
 )
+
+model_aliases = Table(
+    "model_aliases",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("model_id", Integer, ForeignKey("models.id", ondelete="CASCADE"), nullable=False),
+    Column("alias", String(64), nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("model_id", "alias", name="uq_model_aliases"),
+)
