@@ -38,6 +38,14 @@ def test_versions_lineage_and_artifacts(ws: Workspace) -> None:
     artifacts = Path(shown.artifact_path)
     assert (artifacts / "tree_model.json").exists() and (artifacts / "mllib" / "stages").is_dir()
     assert ws.registry.load_tree_model(shown).trees[0].depth <= 2
+    import pandas as pd
+
+    from sparkgrove import load_model
+
+    ws.registry.set_alias("churn", "production", 1)
+    model = load_model("churn@production", ws.settings)
+    frame = pd.DataFrame({"color": ["red", "blue"], "x2": [1.0, 2.0], "x1": [0.5, -0.5]})
+    assert list(model.predict(frame)) == list(ws.registry.load_tree_model(shown).predict(frame))
     assert not any(ws.settings.staging.iterdir())
 
 

@@ -33,7 +33,7 @@ from sparkgrove.errors import (
 if TYPE_CHECKING:
     from sparkgrove.catalog import Catalog, CrawlReport, crawl_path
     from sparkgrove.predict import PredictResult, predict_table
-    from sparkgrove.registry import Registry
+    from sparkgrove.registry import Registry, load_model
     from sparkgrove.settings import Settings, load_settings
     from sparkgrove.spark import build_session, read_table
     from sparkgrove.training import TrainResult, train_table
@@ -59,6 +59,7 @@ _LAZY = {
     "Catalog": "sparkgrove.catalog", "CrawlReport": "sparkgrove.catalog",
     "crawl_path": "sparkgrove.catalog", "PredictResult": "sparkgrove.predict",
     "predict_table": "sparkgrove.predict", "Registry": "sparkgrove.registry",
+    "load_model": "sparkgrove.registry",
     "Settings": "sparkgrove.settings", "load_settings": "sparkgrove.settings",
     "build_session": "sparkgrove.spark", "read_table": "sparkgrove.spark",
     "TrainResult": "sparkgrove.training", "train_table": "sparkgrove.training",
@@ -119,6 +120,7 @@ __all__ = [
     "__version__",
     "build_session",
     "crawl_path",
+    "load_model",
     "load_settings",
     "predict_table",
     "read_table",

@@ -147,3 +147,19 @@ class Registry:
         """The saved MLlib pipeline of a version, if it has one."""
         path = Path(version.artifact_path) / MLLIB_DIR
         return path if path.exists() else None
+
+
+def load_model(ref: str, settings: Settings | None = None) -> TreeModel:
+    """The portable model named ``NAME``, ``NAME:VERSION`` or ``NAME@ALIAS`` in the workspace
+    of ``settings`` (resolved from the environment when omitted): it predicts with numpy alone,
+    matching a pandas frame's columns by name."""
+    from sparkgrove.settings import load_settings
+    from sparkgrove.store.db import open_database
+
+    settings = settings or load_settings()
+    database = open_database(settings.catalog_url)
+    try:
+        registry = Registry(settings, database)
+        return registry.load_tree_model(registry.get(ref))
+    finally:
+        database.close()
