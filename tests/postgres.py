@@ -12,6 +12,7 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 
 def _bin_dir() -> Path | None:
@@ -43,11 +44,14 @@ class PostgresServer:
         self.data = self.folder / "data"
         self.port = _free_port()
         self.user = "sparkgrove"
-        self._as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+        # As root, the server's commands run as the postgres user: subprocess switches user
+        # itself, so no runuser/su is needed on the PATH.
+        self._as: dict[str, Any] = ({"user": "postgres", "group": "postgres",
+                                     "extra_groups": []} if os.geteuid() == 0 else {})
 
     def _run(self, *args: str) -> None:
-        done = subprocess.run([*self._as, *args], capture_output=True, text=True, timeout=120,
-                              check=False)
+        done = subprocess.run(list(args), capture_output=True, text=True, timeout=120,
+                              check=False, cwd=self.folder, **self._as)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed: {done.stdout}{done.stderr}")
 
@@ -63,8 +67,9 @@ class PostgresServer:
                   str(self.folder / "server.log"), "-w", "-t", "60", "start")
 
     def stop(self) -> None:
-        subprocess.run([*self._as, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m",
-                        "immediate", "stop"], capture_output=True, timeout=60, check=False)
+        subprocess.run([str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate",
+                        "stop"], capture_output=True, timeout=60, check=False, cwd=self.folder,
+                       **self._as)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def url(self, database: str) -> str:
