@@ -14,6 +14,8 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psutil
+
 
 def _bin_dir() -> Path | None:
     found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
@@ -27,6 +29,10 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+OWNER_FILE = "owner.pid"
+"""The pid of the test run that started a server (in the server's folder)."""
 
 
 class PostgresServer:
@@ -56,6 +62,8 @@ class PostgresServer:
             raise RuntimeError(f"{' '.join(args)} failed: {done.stdout}{done.stderr}")
 
     def start(self) -> None:
+        self.sweep()
+        (self.folder / OWNER_FILE).write_text(str(os.getpid()))
         if self._as:
             shutil.chown(self.folder, "postgres", "postgres")
         self._run(str(self.bin / "initdb"), "-D", str(self.data), "-U", self.user,
@@ -71,6 +79,26 @@ class PostgresServer:
                         "stop"], capture_output=True, timeout=60, check=False, cwd=self.folder,
                        **self._as)
         shutil.rmtree(self.folder, ignore_errors=True)
+
+    def sweep(self) -> list[Path]:
+        """Stop and remove the servers of test runs that were killed (their pytest is gone):
+        a run stopped with kill -9 cannot tear its server down itself."""
+        removed = []
+        for folder in Path(tempfile.gettempdir()).glob("sparkgrove-pg-*"):
+            if folder == self.folder:
+                continue
+            try:
+                owner = int((folder / OWNER_FILE).read_text())
+            except (OSError, ValueError):
+                continue  # not one of ours, or still starting
+            if psutil.pid_exists(owner):
+                continue
+            subprocess.run([str(self.bin / "pg_ctl"), "-D", str(folder / "data"), "-m",
+                            "immediate", "stop"], capture_output=True, timeout=60, check=False,
+                           cwd=folder, **self._as)
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+        return removed
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
