@@ -57,6 +57,16 @@ def test_crawl_train_show_predict_with_json(spark: object, tmp_path: Path) -> No
     _run(ws, "models", "alias", "cli_model", "production", "2", "--json")  # moved
     shown = _run(ws, "models", "show", "cli_model@production", "--json")
     assert shown["version"] == 2 and shown["aliases"] == {"production": 2}
+    exported = _run(ws, "models", "export", "cli_model@production", "-o",
+                    str(tmp_path / "m.json"), "--json")
+    from sparkgrove.trees.model import TreeModel
+
+    assert exported["model"] == "cli_model:2"
+    assert TreeModel.load(tmp_path / "m.json").to_dict() == TreeModel.load(
+        Path(shown["artifact_path"]) / "tree_model.json").to_dict()
+    refused = runner.invoke(app, ["--workspace", str(ws), "models", "export", "cli_model",
+                                  "-o", str(tmp_path / "m.onnx"), "--format", "onnx"])
+    assert refused.exit_code != 0 and not (tmp_path / "m.onnx").exists()
 
 
 def test_errors_are_one_line_and_an_exit_code(tmp_path: Path) -> None:

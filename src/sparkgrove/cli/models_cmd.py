@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -107,3 +108,31 @@ def alias(ctx: typer.Context,
     console.print(f"{name}@{alias_name} " + (f"-> version {version}" if not delete
                                               else "removed"), markup=False)
 
+
+
+EXPORT_FORMATS = ("json",)
+"""Formats ``models export`` writes (ONNX and PMML are planned, issue 14)."""
+
+
+@app.command()
+def export(ctx: typer.Context,
+           ref: Annotated[str, typer.Argument(metavar="NAME[:VERSION|@ALIAS]",
+                                              help="A model.")],
+           output: Annotated[Path, typer.Option("-o", "--output",
+                                                help="The file to write.")],
+           fmt: Annotated[str, typer.Option("--format", help="json: the portable TreeModel "
+                                                              "document.")] = "json",
+           as_json: JsonOpt = False) -> None:
+    """Write a model version to a file other systems (or sparkgrove elsewhere) load."""
+    from sparkgrove.errors import ConfigError
+
+    if fmt not in EXPORT_FORMATS:
+        raise ConfigError(f"--format must be one of {', '.join(EXPORT_FORMATS)}; got {fmt!r} "
+                          "(ONNX and PMML export are not built yet).")
+    ws = _workspace(ctx)
+    version = ws.registry.get(ref)
+    written = ws.registry.load_tree_model(version).save(output)
+    if as_json:
+        emit_json({"model": version.ref, "format": fmt, "path": str(written)})
+        return
+    console.print(f"Wrote {version.ref} as {fmt} to {written}", markup=False)
