@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -92,3 +93,15 @@ def test_a_too_deep_chain_is_refused_and_a_million_node_tree_loads() -> None:
     assert loaded.trees[0].n_nodes == n
     assert time.perf_counter() - started < 120  # a bound on a hang, not a timing claim
     assert loaded.predict({"x": [0.0]})[0] == float(2**(levels - 1) - 1)  # leftmost leaf
+
+
+def test_saving_to_a_path_that_cannot_hold_a_file_is_one_clear_error(tmp_path: Path) -> None:
+    from sparkgrove.errors import ConfigError
+
+    model = _model()
+    with pytest.raises(ConfigError, match="it is a folder"):
+        model.save(tmp_path)
+    with pytest.raises(ConfigError, match="No such file or directory; choose a file"):
+        model.save(tmp_path / "missing" / "m.json")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no .tmp left behind
+    assert TreeModel.load(model.save(tmp_path / "m.json")).to_dict() == model.to_dict()
