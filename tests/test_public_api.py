@@ -14,7 +14,7 @@ def test_every_error_lives_in_errors_derives_from_the_root_and_is_exported() -> 
 
     errors = [c for _, c in inspect.getmembers(module, inspect.isclass)
               if issubclass(c, Exception) and c.__module__ == module.__name__]
-    assert len(errors) == 16
+    assert len(errors) == 19
     assert {e.__name__ for e in errors} <= set(sparkgrove.__all__)
     for error in errors:
         assert issubclass(error, sparkgrove.SparkgroveError)

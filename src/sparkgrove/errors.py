@@ -12,8 +12,11 @@ Every error derives from one root, carries a stable ``code`` and maps to a proce
     │                          also a ValueError, as scikit-learn's estimators raise
     │   └── DataTypeError      a value whose type cannot be used (also a TypeError)
     │   ├── CrawlError         a crawl that found nothing usable
+    │   ├── InputError         a prediction request that breaks the model's input spec; names the field
+    │   │   └── RequestTooLargeError  more rows or bytes than the server takes (HTTP 413)
     │   └── NotFittedError     an estimator used before ``fit`` (also an AttributeError)
     ├── ModelFormatError       a portable model file that cannot be read (exit 7, HTTP 422)
+    ├── ModelUnavailableError  a served model that cannot answer now, e.g. its file is damaged (HTTP 503)
     ├── EtlError               an ETL transform or job run failed (exit 8, HTTP 422)
     ├── NotOfferedError        an API of AWS Glue or Zeppelin with no local meaning (exit 9, HTTP 501)
     ├── NotebookRunError       a notebook run that failed or skipped cells (exit 10, HTTP 422)
@@ -104,6 +107,25 @@ class CrawlError(DataError):
     code = "crawl"
 
 
+class InputError(DataError):
+    """A prediction input that breaks the model's input spec: ``field`` names where (as
+    ``columns.age`` or ``instances[3].age``) and ``rule`` the rule it broke."""
+
+    code = "input"
+
+    def __init__(self, message: str, *, field: str = "", rule: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+        self.rule = rule
+
+
+class RequestTooLargeError(InputError):
+    """A request with more rows or bytes than the server is set to take."""
+
+    code = "too_large"
+    http_status = 413
+
+
 class NotFittedError(DataError, AttributeError):
     """An estimator used before ``fit`` (scikit-learn's ``NotFittedError`` is also a
     ValueError and an AttributeError)."""
@@ -156,6 +178,15 @@ class ModelFormatError(SparkgroveError):
     code = "model_format"
     exit_code = 7
     http_status = 422
+
+
+class ModelUnavailableError(SparkgroveError):
+    """A served model that cannot answer now (its file is damaged, or it was never loaded);
+    the other models of the server keep answering."""
+
+    code = "model_unavailable"
+    exit_code = 12
+    http_status = 503
 
 
 def suggest(name: str, choices: Iterable[str], what: str) -> str:

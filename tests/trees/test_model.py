@@ -59,10 +59,23 @@ def test_render_uses_names_and_category_values() -> None:
 
 
 def test_compiled_and_numpy_traversals_agree() -> None:
-    from sparkgrove.trees.model import _apply, _apply_numpy
-
     model = _model()
     x = model.encode({"x": [0.0, 2.0, None, 5.0, 1.5], "color": ["red", "blue", None, "x", "blue"]})
-    tree = model.trees[0]
-    np.testing.assert_array_equal(_apply(tree, x, model.features),
-                                  _apply_numpy(tree, x, model.features))
+    np.testing.assert_array_equal(model._leaf_values(x), model._leaf_values_numpy(x))
+
+
+def test_compiled_forest_equals_tree_by_tree_sums_exactly() -> None:
+    from sparkgrove.trees import GBTRegressor, RandomForestClassifier
+    from sparkgrove.trees.compiled import PARALLEL_ROWS
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(PARALLEL_ROWS + 50, 4))
+    x[rng.random(x.shape) < 0.05] = np.nan
+    y = np.nan_to_num(x[:, 0]) * 2 + np.nan_to_num(x[:, 1]) ** 2
+    for fitted in (GBTRegressor(max_iter=15, max_depth=3).fit(np.nan_to_num(x), y),
+                   RandomForestClassifier(n_trees=7, max_depth=4, seed=1).fit(
+                       np.nan_to_num(x), y > 0.5)):
+        model = fitted.tree_model_
+        for rows in (x[:3], x):  # the serial and the parallel kernel
+            np.testing.assert_array_equal(model._leaf_values(rows),
+                                          model._leaf_values_numpy(rows))

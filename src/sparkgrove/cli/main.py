@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from sparkgrove.cli import catalog_cmd, cluster_cmd, etl_cmd, models_cmd, notebook_cmd
+from sparkgrove.cli import catalog_cmd, cluster_cmd, etl_cmd, models_cmd, notebook_cmd, serve_cmd
 from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
 from sparkgrove.errors import SparkError, SparkgroveError
 from sparkgrove.jsonable import to_jsonable
@@ -32,6 +32,7 @@ app.add_typer(cluster_cmd.step_app, name="step")
 app.add_typer(etl_cmd.app, name="etl")
 app.add_typer(notebook_cmd.app, name="notebook")
 app.add_typer(models_cmd.app, name="models")
+app.command("serve")(serve_cmd.serve)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 _D = {spec.name: spec.default for spec in SPECS}

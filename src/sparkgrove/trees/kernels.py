@@ -7,6 +7,7 @@ then the raw count — the sufficient statistics MLlib aggregates.
 from __future__ import annotations
 
 import math
+import types
 
 import numba
 import numpy as np
@@ -448,3 +449,64 @@ def newton_stats(score, target, weight, counts, loss):
         wy[i] = wi * r
         wyy[i] = wi * r * r
     return w, wy, wyy
+
+
+def _forest_values(x, roots, feature, threshold, left, right, missing_left, is_cat, goes_left,
+                   value, weights, mean, out):
+    """Combine the leaf values every tree gives each row of ``x`` into ``out`` (zeros): in tree
+    order, ``out += value`` then ``/ n_trees`` (``mean``) or ``out += weight * value`` (a sum),
+    the same arithmetic as numpy over one tree at a time. One output column (regression, boosting)
+    is summed in a register."""
+    n_out = value.shape[1]
+    n_trees = roots.shape[0]
+    for i in numba.prange(x.shape[0]):
+        row = x[i]
+        if n_out == 1:
+            acc = 0.0
+            for t in range(n_trees):
+                leaf = _leaf_of(row, roots[t], feature, threshold, left, right, missing_left,
+                                is_cat, goes_left)
+                acc += value[leaf, 0] if mean else weights[t] * value[leaf, 0]
+            out[i, 0] = acc
+        else:
+            for t in range(n_trees):
+                leaf = _leaf_of(row, roots[t], feature, threshold, left, right, missing_left,
+                                is_cat, goes_left)
+                for k in range(n_out):
+                    out[i, k] += value[leaf, k] if mean else weights[t] * value[leaf, k]
+        if mean:
+            for k in range(n_out):
+                out[i, k] /= n_trees
+
+
+@numba.njit(inline="always", cache=True)
+def _leaf_of(row, node, feature, threshold, left, right, missing_left, is_cat, goes_left):
+    width = goes_left.shape[1] - 1
+    f = feature[node]
+    while f >= 0:
+        v = row[f]
+        if math.isnan(v):
+            go = missing_left[node]
+        elif is_cat[node]:
+            go = goes_left[node, min(max(int(v), 0), width)]
+        else:
+            go = v <= threshold[node]
+        node = left[node] if go else right[node]
+        f = feature[node]
+    return node
+
+
+def _named_copy(func, name):
+    """``func`` under another name: numba's disk cache is keyed by the function's name, so two
+    compilations of one function (serial and parallel) would otherwise load each other's."""
+    copy = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__,
+                              func.__closure__)
+    copy.__qualname__ = name
+    return copy
+
+
+forest_values = numba.njit(cache=True)(_named_copy(_forest_values, "forest_values"))
+"""The serial kernel: no thread start-up, for the few rows of an online request."""
+forest_values_parallel = numba.njit(parallel=True, cache=True)(
+    _named_copy(_forest_values, "forest_values_parallel"))
+"""Rows in parallel, for batches."""

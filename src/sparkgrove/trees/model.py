@@ -158,6 +158,7 @@ class TreeModel:
     metadata: dict[str, Any] = field(default_factory=dict)
     ensemble: str = "mean"
     tree_weights: tuple[float, ...] = ()
+    _compiled: Any = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def task(self) -> str:
@@ -202,14 +203,24 @@ class TreeModel:
 
     # ---- prediction ---------------------------------------------------------------------
     def _leaf_values(self, x: FloatArray) -> FloatArray:
+        try:
+            from sparkgrove.trees.compiled import CompiledForest
+        except ImportError:  # numba missing: one tree at a time with numpy
+            return self._leaf_values_numpy(x)
+        if self._compiled is None:  # built once; a model's trees are not changed after fitting
+            self._compiled = CompiledForest.of(self)
+        values: FloatArray = self._compiled.values(x)
+        return values
+
+    def _leaf_values_numpy(self, x: FloatArray) -> FloatArray:
         if self.ensemble == "sum":
             score = np.zeros((x.shape[0], 1))
             for tree, weight in zip(self.trees, self.tree_weights, strict=True):
-                score += weight * tree.value[_apply(tree, x, self.features)]
+                score += weight * tree.value[_apply_numpy(tree, x, self.features)]
             return score
         total: FloatArray | None = None
         for tree in self.trees:
-            leaves = _apply(tree, x, self.features)
+            leaves = _apply_numpy(tree, x, self.features)
             values = tree.value[leaves]
             total = values if total is None else total + values
         assert total is not None, "a TreeModel has at least one tree"
@@ -248,6 +259,23 @@ class TreeModel:
             return index
         first: npt.NDArray[np.float64] = values[:, 0].copy()
         return first
+
+    def predict_encoded(self, x: FloatArray, *, proba: bool = True
+                        ) -> tuple[FloatArray, FloatArray | None]:
+        """Predictions of already encoded rows (see :meth:`encode`): the class index or value
+        of each row, and for classification with ``proba`` the class probabilities."""
+        values = self._leaf_values(x)
+        if self.task == "regression":
+            return values[:, 0].copy(), None
+        if self.ensemble == "sum":
+            positive = 1.0 / (1.0 + np.exp(-2.0 * values[:, 0]))
+            index = (values[:, 0] > 0.0).astype(np.float64)
+            return index, (np.column_stack([1.0 - positive, positive]) if proba else None)
+        index = np.argmax(values, axis=1).astype(np.float64)
+        if not proba:
+            return index, None
+        sums = values.sum(axis=1, keepdims=True)
+        return index, np.divide(values, sums, out=np.zeros_like(values), where=sums > 0)
 
     def predict(self, data: Any) -> npt.NDArray[Any]:
         """Predicted class names (classification) or values (regression)."""
@@ -471,25 +499,6 @@ def _as_float(raw: Sequence[Any], name: str) -> FloatArray:
         return np.asarray(raw, dtype=np.float64)  # None becomes NaN
     except (TypeError, ValueError) as exc:
         raise DataError(f"Column {name!r} must be numeric for this model: {exc}.") from exc
-
-
-def _apply(tree: Tree, x: FloatArray, features: Sequence[FeatureSpec]) -> IntArray:
-    """Leaf index reached by each row: compiled when numba is there, else numpy alone."""
-    try:
-        from sparkgrove.trees.kernels import apply_tree
-    except ImportError:
-        return _apply_numpy(tree, x, features)
-    width = max([f.arity for f in features if f.kind == "categorical"], default=1)
-    goes_left = np.zeros((tree.n_nodes, width + 1), dtype=bool)
-    is_cat = np.zeros(tree.n_nodes, dtype=bool)
-    for node, cats in enumerate(tree.left_categories):
-        if cats is not None:
-            is_cat[node] = True
-            goes_left[node, list(cats)] = True
-    leaves: IntArray = apply_tree(np.ascontiguousarray(x, dtype=np.float64), tree.feature,
-                                  tree.threshold, tree.left, tree.right, tree.missing_left,
-                                  is_cat, goes_left)
-    return leaves
 
 
 def _apply_numpy(tree: Tree, x: FloatArray, features: Sequence[FeatureSpec]) -> IntArray:
