@@ -130,8 +130,8 @@ def create_app(models: ServedModels, options: ServeOptions,
             raise InputError("Give the rows as 'instances' (a list of records) or as 'columns' "
                              "(column: list of values), one of the two.", field="body",
                              rule="one_of")
-        rows = len(body.instances) if body.instances is not None else len(
-            next(iter(body.columns.values()), [])) if body.columns else 0
+        rows = len(body.instances) if body.instances is not None else max(
+            (len(v) for v in (body.columns or {}).values() if isinstance(v, list)), default=0)
 
         def work() -> bytes:
             x = (encoder.from_records(body.instances) if body.instances is not None

@@ -106,11 +106,14 @@ Datatype = Literal["BOOL", "UINT8", "UINT16", "UINT32", "UINT64", "INT8", "INT16
                    "INT64", "FP16", "FP32", "FP64", "BYTES"]
 
 
+Dimension = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
 class InferInput(BaseModel):
     """One input tensor: a model feature, ``shape`` ``[rows]`` or ``[rows, 1]``."""
 
     name: str
-    shape: list[int]
+    shape: list[Dimension]
     datatype: Datatype
     parameters: dict[str, Any] | None = None
     data: list[Any]
