@@ -111,3 +111,21 @@ def put_in_place(folder: Path, final: Path) -> None:
     final.parent.mkdir(parents=True, exist_ok=True)
     release(folder)
     folder.rename(final)
+
+
+def write_atomically(target: Path, data: bytes, *, what: str = "the file") -> Path:
+    """Write ``data`` to ``target`` through a temporary file beside it and a rename, so a reader
+    sees the old file or the whole new one; a folder or an unwritable place is one clear error."""
+    from sparkgrove.errors import ConfigError
+
+    if target.is_dir():
+        raise ConfigError(f"Cannot write {what} to {target}: it is a folder; name a file in it.")
+    tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_bytes(data)
+        tmp.replace(target)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise ConfigError(f"Cannot write {what} to {target}: {exc.strerror or exc}; choose a "
+                          "file in a folder that exists and is writable.") from exc
+    return target

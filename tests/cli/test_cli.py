@@ -64,9 +64,14 @@ def test_crawl_train_show_predict_with_json(spark: object, tmp_path: Path) -> No
     assert exported["model"] == "cli_model:2"
     assert TreeModel.load(tmp_path / "m.json").to_dict() == TreeModel.load(
         Path(shown["artifact_path"]) / "tree_model.json").to_dict()
+    for fmt in ("onnx", "pmml"):
+        written = _run(ws, "models", "export", "cli_model:1", "-o", str(tmp_path / f"m.{fmt}"),
+                       "--format", fmt, "--json")
+        assert written["format"] == fmt and (tmp_path / f"m.{fmt}").stat().st_size > 500
     refused = runner.invoke(app, ["--workspace", str(ws), "models", "export", "cli_model",
-                                  "-o", str(tmp_path / "m.onnx"), "--format", "onnx"])
-    assert refused.exit_code != 0 and not (tmp_path / "m.onnx").exists()
+                                  "-o", str(tmp_path / "m.xgb"), "--format", "xgboost"])
+    assert refused.exit_code != 0 and not (tmp_path / "m.xgb").exists()
+    assert "one of json, onnx, pmml" in str(refused.exception)
 
 
 def test_errors_are_one_line_and_an_exit_code(tmp_path: Path) -> None:

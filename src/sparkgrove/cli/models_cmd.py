@@ -109,29 +109,25 @@ def alias(ctx: typer.Context,
                                               else "removed"), markup=False)
 
 
-
-EXPORT_FORMATS = ("json",)
-"""Formats ``models export`` writes (ONNX and PMML are planned, issue 14)."""
-
-
 @app.command()
 def export(ctx: typer.Context,
            ref: Annotated[str, typer.Argument(metavar="NAME[:VERSION|@ALIAS]",
                                               help="A model.")],
            output: Annotated[Path, typer.Option("-o", "--output",
                                                 help="The file to write.")],
-           fmt: Annotated[str, typer.Option("--format", help="json: the portable TreeModel "
-                                                              "document.")] = "json",
+           fmt: Annotated[str, typer.Option(
+               "--format", help="json: the portable TreeModel; onnx: ONNX with ai.onnx.ml "
+                                "TreeEnsemble (onnxruntime); pmml: PMML 4.4.")] = "json",
            as_json: JsonOpt = False) -> None:
     """Write a model version to a file other systems (or sparkgrove elsewhere) load."""
     from sparkgrove.errors import ConfigError
+    from sparkgrove.export import FORMATS, write_export
 
-    if fmt not in EXPORT_FORMATS:
-        raise ConfigError(f"--format must be one of {', '.join(EXPORT_FORMATS)}; got {fmt!r} "
-                          "(ONNX and PMML export are not built yet).")
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format must be one of {', '.join(FORMATS)}; got {fmt!r}.")
     ws = _workspace(ctx)
     version = ws.registry.get(ref)
-    written = ws.registry.load_tree_model(version).save(output)
+    written = write_export(ws.registry.load_tree_model(version), fmt, output)
     if as_json:
         emit_json({"model": version.ref, "format": fmt, "path": str(written)})
         return

@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from sparkgrove.errors import ConfigError, DataError, ModelFormatError
+from sparkgrove.errors import DataError, ModelFormatError
 
 FORMAT_NAME = "sparkgrove.tree_model"
 FORMAT_VERSION = 2
@@ -306,19 +306,9 @@ class TreeModel:
 
     def save(self, path: str | Path) -> Path:
         """Write the model to ``path`` (atomically: a temporary file, then a rename)."""
-        target = Path(path)
-        if target.is_dir():
-            raise ConfigError(f"Cannot write the model to {target}: it is a folder; name a file "
-                              "in it, such as model.json.")
-        tmp = target.with_name(target.name + ".tmp")
-        try:
-            tmp.write_text(self.to_json(), encoding="utf-8")
-            tmp.replace(target)
-        except OSError as exc:
-            tmp.unlink(missing_ok=True)
-            raise ConfigError(f"Cannot write the model to {target}: {exc.strerror or exc}; "
-                              "choose a file in a folder that exists and is writable.") from exc
-        return target
+        from sparkgrove.staging import write_atomically
+
+        return write_atomically(Path(path), self.to_json().encode("utf-8"), what="the model")
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> TreeModel:
