@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from bench.loadgen import run_load  # noqa: E402
+from bench.loadgen import run_load
 
 
 def _penguins(folder: Path, copies: int) -> None:
