@@ -69,5 +69,5 @@ def test_no_module_writes_the_environment_for_others() -> None:
                         r"os\.putenv\(")
     found = {path.relative_to(package).as_posix() for path in package.rglob("*.py")
              if writes.search(path.read_text())}
-    # spark.py sets PySpark's launcher variables for the JVM's start only, then restores them
-    assert found == {"spark.py"}
+    # processes.children_environment sets variables for children's start only, then restores them
+    assert found == {"processes.py"}

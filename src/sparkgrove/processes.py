@@ -13,12 +13,29 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import psutil
 
 LOOPBACK = "127.0.0.1"
+
+
+@contextlib.contextmanager
+def children_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """``values`` in this process's environment while it starts children that read them (PySpark's
+    JVM launcher, uvicorn's worker processes), then as before: the one place sparkgrove writes its
+    own environment."""
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def free_port() -> int:

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from sparkgrove.errors import EnvironmentProblem, SparkError, SparkgroveError
 from sparkgrove.java import check_java
 from sparkgrove.names import spark_name
+from sparkgrove.processes import children_environment
 from sparkgrove.settings import Settings
 from sparkgrove.staging import put_in_place, staged
 from sparkgrove.store.entities import ColumnSpec, TableInfo
@@ -76,7 +77,7 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
               **cluster_conf, **dict(settings.spark_conf), **dict(conf or {})}
     for key, value in merged.items():
         builder = builder.config(key, value)
-    with _launch_environment(launcher):
+    with children_environment(launcher):
         if master.startswith("spark://"):
             spark = connect_bounded(builder, master, settings.connect_timeout)
         else:
@@ -87,21 +88,6 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
     return spark
 
 
-
-
-@contextmanager
-def _launch_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """``values`` in this process's environment while PySpark starts its JVM, then as before."""
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def from_spark(exc: BaseException) -> bool:

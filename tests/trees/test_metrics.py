@@ -36,8 +36,32 @@ def test_classification_metrics_match_mllib(spark: Any, n_classes: int) -> None:
             if key == "confusion_matrix":
                 if w is None:
                     assert ours[key] == value
+            elif key == "roc_curve":
+                _check_roc(ours[key], value, y == 1, proba[:, 1], w)
             elif key != "rows":
                 assert ours[key] == pytest.approx(value, rel=1e-9), key
+        assert ("roc_curve" in ours) == (n_classes == 2)
+
+
+def _area(curve: dict[str, list[float]]) -> float:
+    return float(np.trapezoid(curve["tpr"], curve["fpr"]))
+
+
+def _check_roc(ours: dict[str, list[float]], spark_curve: dict[str, list[float]],
+               positive: Any, score: Any, weight: Any) -> None:
+    """Our exact curve's points are scikit-learn's; Spark's bucketed one draws the same area."""
+    from sklearn.metrics import roc_curve
+
+    fpr, tpr, _ = roc_curve(positive, score, sample_weight=weight, drop_intermediate=False)
+    exact = {(round(float(a), 6), round(float(b), 6)) for a, b in zip(fpr, tpr, strict=True)}
+    points = list(zip(ours["fpr"], ours["tpr"], strict=True))
+    assert points[0] == (0.0, 0.0) and points[-1] == (1.0, 1.0)
+    assert set(points) <= exact
+    assert 50 <= len(points) <= 101
+    for curve in (ours, spark_curve):
+        assert all(np.diff(curve["fpr"]) >= 0) and all(np.diff(curve["tpr"]) >= 0)
+        assert len(curve["fpr"]) <= 101
+    assert _area(spark_curve) == pytest.approx(_area(ours), abs=0.01)
 
 
 def test_regression_metrics_match_mllib(spark: Any) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from sparkgrove.errors import ConfigError
+from sparkgrove.processes import children_environment
 from sparkgrove.serving.app import DEFAULT_MAX_BODY_BYTES, ServeOptions, create_app
 from sparkgrove.serving.auth import check_exposure, ensure_token
 from sparkgrove.serving.middleware import ServingMiddleware
@@ -104,7 +105,7 @@ def serve(config: ServeConfig) -> None:
     _check(config)  # fail here, once, on an unknown model or a bad setting
     data = asdict(config)
     data["references"] = list(config.references)
-    os.environ[CONFIG_ENV] = json.dumps(data)
-    uvicorn.run("sparkgrove.serving.server:app_from_environment", factory=True,
-                host=config.host, port=config.port, workers=config.workers,
-                log_level="warning", access_log=False, server_header=False)
+    with children_environment({CONFIG_ENV: json.dumps(data)}):
+        uvicorn.run("sparkgrove.serving.server:app_from_environment", factory=True,
+                    host=config.host, port=config.port, workers=config.workers,
+                    log_level="warning", access_log=False, server_header=False)

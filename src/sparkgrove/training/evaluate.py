@@ -48,6 +48,9 @@ def evaluate_predictions(predictions: DataFrame, *, task: str, label_col: str,
         auc = BinaryClassificationEvaluator(labelCol=label_col, rawPredictionCol="probability",
                                             metricName="areaUnderROC", **extra)
         metrics["area_under_roc"] = _clean(auc.evaluate(predictions))
+        curve = _roc_curve(predictions, label_col, weight_col)
+        if curve is not None:
+            metrics["roc_curve"] = curve
     counts = predictions.groupBy(label_col, "prediction").count().collect()
     matrix = [[0] * len(classes) for _ in classes]
     for row in counts:
@@ -55,3 +58,32 @@ def evaluate_predictions(predictions: DataFrame, *, task: str, label_col: str,
     metrics["confusion_matrix"] = {"classes": list(classes), "matrix": matrix}
     predictions.unpersist()
     return metrics
+
+
+ROC_BUCKETS = 1000
+"""Score buckets of the ROC curve computed on Spark: one aggregation, whatever the row count."""
+
+
+def _roc_curve(predictions: Any, label_col: str, weight_col: str | None
+               ) -> dict[str, list[float]] | None:
+    """The ROC curve from per-bucket weighted counts of positives and negatives (scores
+    rounded down to 1/ROC_BUCKETS), thinned as the local engine thins it."""
+    import numpy as np
+    from pyspark.ml.functions import vector_to_array
+    from pyspark.sql import functions as F
+
+    from sparkgrove.trees.metrics import thin_curve
+
+    weight = F.col(weight_col).cast("double") if weight_col else F.lit(1.0)
+    score = F.floor(vector_to_array(F.col("probability"))[1] * ROC_BUCKETS)
+    rows = (predictions.select(score.alias("b"), (F.col(label_col) == 1).alias("p"),
+                               weight.alias("w"))
+            .groupBy("b").agg(F.sum(F.when(F.col("p"), F.col("w")).otherwise(0.0)).alias("pos"),
+                              F.sum(F.when(~F.col("p"), F.col("w")).otherwise(0.0)).alias("neg"))
+            .orderBy(F.col("b").desc()).collect())
+    pos = np.array([r["pos"] for r in rows], dtype=float)
+    neg = np.array([r["neg"] for r in rows], dtype=float)
+    if pos.sum() == 0 or neg.sum() == 0:
+        return None
+    return thin_curve(np.r_[0.0, np.cumsum(neg) / neg.sum()],
+                      np.r_[0.0, np.cumsum(pos) / pos.sum()])

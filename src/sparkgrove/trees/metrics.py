@@ -45,6 +45,9 @@ def classification_metrics(y: npt.NDArray[np.int64], proba: npt.NDArray[np.float
     }
     if n_classes == 2:
         metrics["area_under_roc"] = area_under_roc(proba[:, 1], y == 1, w)
+        curve = roc_curve(proba[:, 1], y == 1, w)
+        if curve is not None:
+            metrics["roc_curve"] = curve
     counts = np.zeros((n_classes, n_classes), dtype=np.int64)
     np.add.at(counts, (y, pred), 1)
     metrics["confusion_matrix"] = {"classes": list(classes), "matrix": counts.tolist()}
@@ -66,6 +69,35 @@ def area_under_roc(score: npt.NDArray[np.float64], positive: npt.NDArray[np.bool
     tpr = np.r_[0.0, tps / pos_total, 1.0]
     fpr = np.r_[0.0, fps / neg_total, 1.0]
     return float(np.sum((fpr[1:] - fpr[:-1]) * (tpr[1:] + tpr[:-1]) / 2.0))
+
+
+ROC_POINTS = 101
+"""Most points a stored ROC curve keeps (enough to draw it; the AUC uses every score)."""
+
+
+def roc_curve(score: npt.NDArray[np.float64], positive: npt.NDArray[np.bool_],
+              weight: npt.NDArray[np.float64]) -> dict[str, list[float]] | None:
+    """The ROC curve at up to :data:`ROC_POINTS` thresholds, as ``{"fpr": [...], "tpr":
+    [...]}`` from (0, 0) to (1, 1); ``None`` when one class is absent."""
+    pos_total = float(weight[positive].sum())
+    neg_total = float(weight[~positive].sum())
+    if pos_total == 0 or neg_total == 0:
+        return None
+    order = np.argsort(-score, kind="mergesort")
+    s, p, w = score[order], positive[order], weight[order]
+    last = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]
+    tpr = np.r_[0.0, np.cumsum(w * p)[last] / pos_total]
+    fpr = np.r_[0.0, np.cumsum(w * ~p)[last] / neg_total]
+    return thin_curve(fpr, tpr)
+
+
+def thin_curve(fpr: npt.NDArray[np.float64], tpr: npt.NDArray[np.float64]
+               ) -> dict[str, list[float]]:
+    """At most :data:`ROC_POINTS` points of a curve, its two ends kept."""
+    if fpr.size > ROC_POINTS:
+        keep = np.unique(np.linspace(0, fpr.size - 1, ROC_POINTS).round().astype(np.int64))
+        fpr, tpr = fpr[keep], tpr[keep]
+    return {"fpr": [round(float(v), 6) for v in fpr], "tpr": [round(float(v), 6) for v in tpr]}
 
 
 def regression_metrics(y: npt.NDArray[np.float64], pred: npt.NDArray[np.float64],
