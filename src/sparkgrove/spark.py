@@ -70,8 +70,17 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
         # The secret reaches the driver's JVM in a file readable by the owner alone, not on
         # its command line (under spark-submit the step runner passes the same file).
         launcher["PYSPARK_SUBMIT_ARGS"] = f"--properties-file {properties} pyspark-shell"
+    defaults = dict(DEFAULT_SPARK_CONF)
+    if os.environ.get("PYSPARK_GATEWAY_PORT"):
+        # A driver under spark-submit (a cluster step): its --conf and --name win over our
+        # defaults, as they would over spark-defaults.conf.
+        from pyspark import SparkConf
+
+        submitted = dict(SparkConf().getAll())
+        defaults.update({k: v for k, v in submitted.items() if k in DEFAULT_SPARK_CONF})
+        app_name = submitted.get("spark.app.name", app_name)
     builder = SparkSession.builder.master(master).appName(app_name)
-    merged = {**DEFAULT_SPARK_CONF,
+    merged = {**defaults,
               "spark.sql.warehouse.dir": str(settings.workspace / "spark-warehouse"),
               "spark.driver.extraJavaOptions": f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
               **cluster_conf, **dict(settings.spark_conf), **dict(conf or {})}

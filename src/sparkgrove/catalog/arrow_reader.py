@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import re
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
@@ -50,6 +51,9 @@ _DATE_TEXT = r"^\d{4}-\d{2}-\d{2}$"
 _TIMESTAMP_TEXT = r"^\d{4}-\d{2}-\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}:\d{2})?$"
 
 
+EXAMPLES = 20
+
+
 @dataclass
 class ArrowRead:
     """A table read in-process: the good rows (an Arrow table) and what was kept aside."""
@@ -57,6 +61,8 @@ class ArrowRead:
     table: pa.Table
     malformed: int
     rejects_path: str | None
+    examples: list[dict[str, str]] = dataclass_field(default_factory=list)
+    """The first malformed records, as they are kept in the rejects files."""
 
 
 def supports(table: TableInfo) -> bool:
@@ -82,10 +88,11 @@ def _base_type(kind: str) -> str:
     return kind.lower().strip()
 
 
-def read_table_arrow(catalog: Catalog, table: TableInfo, *, rejects_label: str = "read"
-                     ) -> ArrowRead:
+def read_table_arrow(catalog: Catalog, table: TableInfo, *, rejects_label: str = "read",
+                     keep_rejects: bool = True) -> ArrowRead:
     """Read ``table`` (a table version the caller resolved, once) in-process, with malformed
-    rows counted and kept."""
+    rows counted and kept (written to a rejects folder unless ``keep_rejects`` is false, for a
+    look that changes nothing, such as the console's sample)."""
     import pyarrow as pa
 
     qualified = table.qualified_name
@@ -109,8 +116,9 @@ def read_table_arrow(catalog: Catalog, table: TableInfo, *, rejects_label: str =
                             "remove the file and crawl again, or read it through Spark with "
                             "--engine spark.") from exc
     result = pa.concat_tables(parts) if parts else schema.empty_table()
-    rejects_path = _write_rejects(catalog, table, bad, rejects_label) if bad else None
-    return ArrowRead(result, len(bad), rejects_path)
+    rejects_path = (_write_rejects(catalog, table, bad, rejects_label) if bad and keep_rejects
+                    else None)
+    return ArrowRead(result, len(bad), rejects_path, bad[:EXAMPLES])
 
 
 def _files(catalog: Catalog, table: TableInfo) -> list[tuple[Path, TableInfo]]:

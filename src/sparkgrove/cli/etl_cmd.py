@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from sparkgrove.cli.output import CliState, console, emit_json, table
+from sparkgrove.cli.output import CliState, console, console_line, emit_json, table
 from sparkgrove.errors import EtlError
 from sparkgrove.store.states import RunState
 
@@ -44,6 +44,7 @@ def run(ctx: typer.Context,
                       f"{record.error_records} error records; log {record.log_path}")
         if record.message:
             console.print(record.message, markup=False, highlight=False)
+        console_line(ctx.obj.settings(), "jobs", "etl", record.id)
     if record.state != RunState.SUCCEEDED:
         raise typer.Exit(EtlError.exit_code)
 

@@ -9,8 +9,24 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.markup import escape
 
-from sparkgrove.cli import catalog_cmd, cluster_cmd, etl_cmd, models_cmd, notebook_cmd, serve_cmd
-from sparkgrove.cli.output import CliState, console, emit_json, err_console, progress, table
+from sparkgrove.cli import (
+    catalog_cmd,
+    cluster_cmd,
+    console_cmd,
+    etl_cmd,
+    models_cmd,
+    notebook_cmd,
+    serve_cmd,
+)
+from sparkgrove.cli.output import (
+    CliState,
+    console,
+    console_line,
+    emit_json,
+    err_console,
+    progress,
+    table,
+)
 from sparkgrove.errors import SparkError, SparkgroveError
 from sparkgrove.jsonable import to_jsonable
 from sparkgrove.trees.params import SPEC, SPECS
@@ -33,6 +49,7 @@ app.add_typer(etl_cmd.app, name="etl")
 app.add_typer(notebook_cmd.app, name="notebook")
 app.add_typer(models_cmd.app, name="models")
 app.command("serve")(serve_cmd.serve)
+app.command("console")(console_cmd.console)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON.")]
 _D = {spec.name: spec.default for spec in SPECS}
@@ -186,6 +203,7 @@ def train(
         emit_json(out)
         return
     print_train_result(result, show_tree)
+    console_line(ws.settings, "models", result.model_version.name, result.model_version.version)
 
 
 def print_train_result(result: object, show_tree: bool = True) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from sparkgrove.cli.output import CliState, console, emit_json
+from sparkgrove.cli.output import CliState, console, console_line, emit_json
 from sparkgrove.errors import NotebookRunError
 from sparkgrove.store.states import RunState
 
@@ -82,5 +82,6 @@ def run(ctx: typer.Context,
         if record.failed_cell is not None:
             console.print(f"cell {record.failed_cell} failed: {record.error}", markup=False)
             console.print("\n".join(record.traceback[-8:]), markup=False, highlight=False)
+        console_line(state.settings(), "jobs", "notebooks", Path(record.executed).parent.name)
     if record.state != RunState.SUCCEEDED:
         raise typer.Exit(NotebookRunError.exit_code)

@@ -7,12 +7,15 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
 
 from sparkgrove.jsonable import to_jsonable
+
+if TYPE_CHECKING:
+    from sparkgrove.settings import Settings
 from sparkgrove.settings import Settings, load_settings
 
 console = Console()
@@ -63,3 +66,11 @@ def progress(enabled: bool) -> Iterator[Callable[[str], None]]:
             err_console.print(
                 f"[dim]-[/dim] {message}")
         yield update
+
+
+def console_line(settings: Settings, *parts: object) -> None:
+    """Say where the web console shows what the command just made."""
+    from sparkgrove.console.links import console_link
+
+    console.print(f"console: {console_link(settings, *parts)} (serve it with `sparkgrove "
+                  "console`)", markup=False, highlight=False)

@@ -29,3 +29,13 @@ def master_json(web_url: str, timeout: float = 3.0) -> dict[str, Any] | None:
             return data
     except (urllib.error.URLError, OSError, ValueError):
         return None
+
+
+def driver_json(ui_url: str, path: str, timeout: float = 3.0) -> Any | None:
+    """A running driver's REST API (``/api/v1/...``), or ``None`` when it does not answer."""
+    try:
+        with urllib.request.urlopen(f"{ui_url.rstrip('/')}/api/v1/{path.lstrip('/')}",
+                                    timeout=timeout) as resp:
+            return json.loads(resp.read().decode())
+    except (urllib.error.URLError, OSError, ValueError):
+        return None

@@ -33,6 +33,13 @@ def _is_glue_script(path: str) -> bool:
     return "from awsglue" in text or "import awsglue" in text
 
 
+def driver_ui_file(step: Step) -> Path:
+    """Where the address of a step driver's UI (and REST API) is kept."""
+    path = Path(step.log_path).with_suffix(".ui")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def submit_command(manager: ClusterManager, step: Step) -> tuple[list[str], dict[str, str]]:
     """The spark-submit command line and environment of a step."""
     master_url, conf, properties = manager.client_conf(step.cluster)
@@ -44,7 +51,13 @@ def submit_command(manager: ClusterManager, step: Step) -> tuple[list[str], dict
                 manager.daemon_env(info.spec))
     argv = [str(daemons.spark_home() / "bin" / "spark-submit"), "--master", master_url,
             "--name", f"step-{step.id}-{step.name}", "--properties-file", str(properties)]
-    for key, value in {**conf, "spark.ui.enabled": "false"}.items():
+    # The driver's UI (bound to loopback, as the daemons are) serves its REST API, from which
+    # the console shows the step's jobs and stages; its address is kept beside the step's log.
+    ui_port = processes.free_port()
+    driver_ui_file(step).write_text(f"http://{processes.LOOPBACK}:{ui_port}\n")
+    ui = {"spark.ui.enabled": "true", "spark.ui.port": str(ui_port),
+          "spark.ui.showConsoleProgress": "false"}
+    for key, value in {**conf, **ui}.items():
         argv += ["--conf", f"{key}={value}"]
     argv += step.spark_args  # the step's own options win over the cluster's defaults
     if step.kind == "pyspark" and step.target.endswith(".py") and _is_glue_script(step.target):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sparkgrove.errors import ConfigError
 from sparkgrove.store.states import ClusterState, StepState
@@ -105,3 +105,33 @@ def cancel_step(steps: StepStore, step_id: int) -> str:
         return f"Step {step_id} stopped and cancelled."
     raise ConfigError(f"Step {step_id} is {step.state}; only PENDING or RUNNING steps can be "
                       "cancelled.")
+
+
+def step_progress(step: Step) -> dict[str, Any] | None:
+    """A running step's application, jobs and stages, from its driver's own REST API;
+    ``None`` when the step is not running or its driver does not (yet) answer."""
+    from sparkgrove.cluster import daemons
+
+    ui_file = Path(step.log_path).with_suffix(".ui")
+    if step.state != StepState.RUNNING or not ui_file.is_file():
+        return None
+    ui_url = ui_file.read_text(encoding="utf-8").strip()
+    apps = daemons.driver_json(ui_url, "applications")
+    if not apps:
+        return None
+    app = apps[0]
+    if not str(app.get("name", "")).startswith(f"step-{step.id}-"):
+        return None  # another driver took the port the step's was given
+    stages = daemons.driver_json(ui_url, f"applications/{app['id']}/stages") or []
+    jobs = daemons.driver_json(ui_url, f"applications/{app['id']}/jobs") or []
+    return {
+        "app_id": app["id"], "app_name": app.get("name"),
+        "jobs": [{"id": j.get("jobId"), "name": j.get("name"), "status": j.get("status"),
+                  "tasks": j.get("numTasks"), "completed": j.get("numCompletedTasks")}
+                 for j in jobs],
+        "stages": [{"id": s.get("stageId"), "attempt": s.get("attemptId"),
+                    "name": s.get("name"), "status": s.get("status"),
+                    "tasks": s.get("numTasks"), "completed": s.get("numCompleteTasks"),
+                    "input_records": s.get("inputRecords"),
+                    "shuffle_write_bytes": s.get("shuffleWriteBytes")} for s in stages],
+    }

@@ -156,3 +156,64 @@ def run_notebook(settings: Settings, path: str | Path, parameters: Mapping[str, 
 def _describe(cell: Any) -> str:
     info = cell.metadata.get("zeppelin", {})
     return f"paragraph {info.get('paragraph', '?')} (%{info.get('interpreter', '?')})"
+
+
+RUN_NAME = re.compile(r"^[0-9]{8}T[0-9]{12}Z-[A-Za-z0-9._-]{1,200}$")
+
+
+def runs_folder(settings: Settings) -> Path:
+    """Where headless runs keep their executed copies and records."""
+    return settings.workspace / "notebooks" / "runs"
+
+
+@dataclass(frozen=True)
+class RecordedRun:
+    """A headless run found in the workspace: its folder's name and its record."""
+
+    name: str
+    record: dict[str, Any]
+
+
+def list_notebook_runs(settings: Settings) -> list[RecordedRun]:
+    """Headless runs, newest first (a folder whose record is unreadable is listed as such)."""
+    folder = runs_folder(settings)
+    if not folder.is_dir():
+        return []
+    found = []
+    for child in sorted(folder.iterdir(), reverse=True):
+        if child.is_dir() and RUN_NAME.match(child.name):
+            found.append(_recorded(child))
+    return found
+
+
+def get_notebook_run(settings: Settings, name: str) -> RecordedRun:
+    """One headless run by its folder's name (checked: no paths)."""
+    folder = runs_folder(settings) / name
+    if not RUN_NAME.match(name) or not folder.is_dir():
+        raise NotFoundError(f"No notebook run {name!r}; `sparkgrove notebook run` lists runs in "
+                            f"{runs_folder(settings)}.")
+    return _recorded(folder)
+
+
+def _recorded(folder: Path) -> RecordedRun:
+    try:
+        record = json.loads((folder / "run.json").read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            raise ValueError("not an object")
+    except (OSError, ValueError) as exc:
+        record = {"state": "UNKNOWN", "error": f"run.json is unreadable: {exc}"}
+    return RecordedRun(folder.name, record)
+
+
+def executed_notebook(settings: Settings, run: RecordedRun) -> Any | None:
+    """The executed copy of ``run`` (an nbformat node), when it is inside the run's folder."""
+    import nbformat
+
+    folder = (runs_folder(settings) / run.name).resolve()
+    executed = Path(str(run.record.get("executed", ""))).resolve()
+    if executed.parent != folder or not executed.is_file():
+        return None
+    try:
+        return nbformat.read(str(executed), as_version=4)
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"The executed notebook {executed} is unreadable: {exc}.") from exc

@@ -12,7 +12,8 @@ def _category_names(spec: FeatureSpec, indices: tuple[int, ...]) -> str:
     return "{" + ", ".join(names) + "}"
 
 
-def _leaf_text(model: TreeModel, tree: Tree, node: int) -> str:
+def leaf_text(model: TreeModel, tree: Tree, node: int) -> str:
+    """What a leaf predicts, and for how many training rows."""
     value = tree.value[node]
     count = tree.count[node]
     if model.ensemble == "sum":  # a boosted tree's leaf adds to the score
@@ -23,6 +24,21 @@ def _leaf_text(model: TreeModel, tree: Tree, node: int) -> str:
         share = value[best] / total if total > 0 else 0.0
         return f"predict {model.label.classes[best]} ({share:.0%} of {count:g})"
     return f"predict {value[0]:.6g} (n={count:g})"
+
+
+def split_texts(model: TreeModel, tree: Tree, node: int) -> tuple[str, str]:
+    """The conditions that send a row from split ``node`` to its left and to its right child."""
+    spec = model.features[int(tree.feature[node])]
+    cats = tree.left_categories[node]
+    if cats is not None:
+        right = tuple(i for i in range(spec.arity) if i not in cats)
+        return (f"{spec.name} in {_category_names(spec, cats)}",
+                f"{spec.name} in {_category_names(spec, right)}")
+    threshold = f"{tree.threshold[node]:.6g}"
+    missing = " or missing" if spec.fill_value is None else ""
+    left_missing, right_missing = ((missing, "") if tree.missing_left[node] else ("", missing))
+    return (f"{spec.name} <= {threshold}{left_missing}",
+            f"{spec.name} > {threshold}{right_missing}")
 
 
 def render_tree(model: TreeModel, tree_index: int = 0, *, max_depth: int | None = None) -> str:
@@ -36,29 +52,15 @@ def render_tree(model: TreeModel, tree_index: int = 0, *, max_depth: int | None 
         how = "summed" if model.ensemble == "sum" else "averaged"
         lines.append(f"# tree {tree_index + 1} of {len(model.trees)} ({how}{weight})")
 
-    def conditions(node: int) -> tuple[str, str]:
-        spec = model.features[int(tree.feature[node])]
-        cats = tree.left_categories[node]
-        if cats is not None:
-            right = tuple(i for i in range(spec.arity) if i not in cats)
-            return (f"{spec.name} in {_category_names(spec, cats)}",
-                    f"{spec.name} in {_category_names(spec, right)}")
-        threshold = f"{tree.threshold[node]:.6g}"
-        missing = " or missing" if spec.fill_value is None else ""
-        left_missing, right_missing = ((missing, "") if tree.missing_left[node]
-                                       else ("", missing))
-        return (f"{spec.name} <= {threshold}{left_missing}",
-                f"{spec.name} > {threshold}{right_missing}")
-
     def walk(node: int, depth: int) -> None:
         pad = "  " * depth
         if tree.feature[node] == LEAF:
-            lines.append(f"{pad}{_leaf_text(model, tree, node)}")
+            lines.append(f"{pad}{leaf_text(model, tree, node)}")
             return
         if max_depth is not None and depth >= max_depth:
             lines.append(f"{pad}... ({tree.count[node]:g} rows below)")
             return
-        left_text, right_text = conditions(node)
+        left_text, right_text = split_texts(model, tree, node)
         lines.append(f"{pad}if {left_text}:")
         walk(int(tree.left[node]), depth + 1)
         lines.append(f"{pad}else ({right_text}):")
