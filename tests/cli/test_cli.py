@@ -131,6 +131,14 @@ def test_local_engine_trains_and_scores_without_java(tmp_path: Path) -> None:
     scored = run("predict", "nojvm:1", "nojvm.events", "--output", "nojvm.scored",
                  "--engine", "local")
     assert scored["rows"] == 300
+    # the human-readable output ends with where the console shows the new version
+    (ws / "console").mkdir(exist_ok=True)
+    (ws / "console" / "address").write_text("http://127.0.0.1:9911\n")  # as a console left it
+    done = subprocess.run([str(exe), "--workspace", str(ws), "train", "nojvm.events", "--label",
+                           "label", "--engine", "local", "--model", "nojvm"], env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "console: http://127.0.0.1:9911/models/nojvm/2 " in done.stdout
     # the Spark engine, asked for explicitly, needs Java and says so in one line
     done = subprocess.run([str(exe), "--workspace", str(ws), "train", "nojvm.events", "--label",
                            "label", "--engine", "spark"], env=env, capture_output=True,

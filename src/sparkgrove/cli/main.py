@@ -302,7 +302,8 @@ def demo(ctx: typer.Context, as_json: JsonOpt = False) -> None:
                   f"{result.train.model_version.artifact_path}\n  scores     "
                   f"{result.predict.table.location}\n  rejects    {s.rejects}")
     console.print("Next: sparkgrove catalog tables demo; sparkgrove models show "
-                  f"{result.train.model_version.ref}")
+                  f"{result.train.model_version.ref}; sparkgrove console (all of it in a "
+                  "browser)")
 
 
 _DEBUG = [False]
