@@ -74,8 +74,9 @@ def build_session(settings: Settings, *, app_name: str = "sparkgrove",
     if os.environ.get("PYSPARK_GATEWAY_PORT"):
         # A driver under spark-submit (a cluster step): its --conf and --name win over our
         # defaults, as they would over spark-defaults.conf.
-        from pyspark import SparkConf
+        from pyspark import SparkConf, SparkContext
 
+        SparkContext._ensure_initialized()  # joins spark-submit's JVM, which holds its conf
         submitted = dict(SparkConf().getAll())
         defaults.update({k: v for k, v in submitted.items() if k in DEFAULT_SPARK_CONF})
         app_name = submitted.get("spark.app.name", app_name)
