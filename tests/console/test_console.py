@@ -227,6 +227,16 @@ def test_a_ten_thousand_node_tree_is_drawn_whole(page: Any, console: Console,
     page.fill("#depth", "all")
     click_and_load(page, "#tree button[type=submit]")
     assert page.locator("svg.tree g.node").count() == NODES
+    shot(page, "big-tree-whole")
+    # drawn compact: a click on a split folds it (script), or its number in the form does
+    with page.expect_navigation(wait_until="load"):
+        page.dispatch_event("svg.tree g.node[data-node='1']", "click")
+    assert "fold=1" in page.url
+    folded = page.locator("svg.tree g.node").count()
+    assert folded < NODES and page.locator("svg.tree g.node.folded").count() == 1
+    page.fill("#fold", "1,2")
+    click_and_load(page, "#tree button[type=submit]")
+    assert page.locator("svg.tree g.node.folded").count() == 2
 
 
 def test_two_versions_side_by_side(page: Any, console: Console, filled: Filled) -> None:

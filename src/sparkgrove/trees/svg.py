@@ -22,6 +22,10 @@ COLUMN = NODE_WIDTH + 16
 ROW = NODE_HEIGHT + 56
 MARGIN = 12
 MAX_LABEL = 30
+COMPACT_NODES = 2000
+"""Drawings with more nodes than this are drawn compact, with fewer elements for the browser to
+lay out: a box's two lines on one line that starts with the node's number, and no link around
+each split (a page's script folds a split on a click; without it, fold by number)."""
 
 
 @dataclass(frozen=True)
@@ -33,6 +37,8 @@ class TreeDrawing:
     """Nodes drawn (a folded subtree counts as one)."""
     total: int
     depth: int
+    compact: bool = False
+    """Drawn compact (see :data:`COMPACT_NODES`)."""
 
 
 def visible_nodes(tree: Tree, folded: Collection[int], max_depth: int | None
@@ -85,6 +91,7 @@ def draw_tree(model: TreeModel, tree_index: int = 0, *, folded: Collection[int] 
     # Edges are two paths (a "yes" one and a "no" one) and each box one group moved into
     # place: a 10,000-node tree stays a few tens of thousands of elements, quick to lay out.
     edges: dict[str, list[str]] = {"yes": [], "no": []}
+    compact = len(order) > COMPACT_NODES
     boxes: list[str] = []
     for node in order:
         nx, ny = x[node], depth[node] * ROW + MARGIN
@@ -94,7 +101,7 @@ def draw_tree(model: TreeModel, tree_index: int = 0, *, folded: Collection[int] 
                 x1, y1, x2 = nx + NODE_WIDTH / 2, ny + NODE_HEIGHT, x[child] + NODE_WIDTH / 2
                 edges[side].append(f"M{x1:.0f} {y1:.0f}C{x1:.0f} {y1 + 28:.0f} {x2:.0f} "
                                    f"{cy - 28:.0f} {x2:.0f} {cy:.0f}")
-        boxes.append(_box(model, tree, node, nx, ny, node in closed, fold_href))
+        boxes.append(_box(model, tree, node, nx, ny, node in closed, fold_href, compact))
     paths = "".join(f'<path class="edge {side}" d="{"".join(d)}"/>' for side, d in edges.items()
                     if d)
     svg = (f'<svg xmlns="http://www.w3.org/2000/svg" class="tree" role="img" '
@@ -103,11 +110,11 @@ def draw_tree(model: TreeModel, tree_index: int = 0, *, folded: Collection[int] 
            f'aria-label="tree {tree_index + 1} of {len(model.trees)}: {len(order)} of '
            f'{tree.n_nodes} nodes drawn; the left branch of a split is where its condition '
            f'holds"><g class="viewport">' + paths + "".join(boxes) + "</g></svg>")
-    return TreeDrawing(svg, len(order), tree.n_nodes, max(depth.values()))
+    return TreeDrawing(svg, len(order), tree.n_nodes, max(depth.values()), compact)
 
 
 def _box(model: TreeModel, tree: Tree, node: int, x: float, y: float, closed: bool,
-         fold_href: Callable[[int], str] | None) -> str:
+         fold_href: Callable[[int], str] | None, compact: bool = False) -> str:
     count = f"n={tree.count[node]:g}"
     if tree.feature[node] == LEAF:
         kind, first, second = "leaf", leaf_text(model, tree, node), count
@@ -117,9 +124,13 @@ def _box(model: TreeModel, tree: Tree, node: int, x: float, y: float, closed: bo
     else:
         kind, first, second = "split", split_texts(model, tree, node)[0], count
     shown = _short(first)
+    if compact:
+        return (f'<g class="node {kind}" data-node="{node}" transform="translate({x:.0f} '
+                f'{y:.0f})"><rect width="{NODE_WIDTH}" height="{NODE_HEIGHT}"/><text x="6" '
+                f'y="27">#{node} {escape(shown)} · {escape(second)}</text></g>')
     title = f"<title>{escape(first)}</title>" if shown != first else ""
-    box = (f'<g class="node {kind}" transform="translate({x:.0f} {y:.0f})">{title}'
-           f'<rect width="{NODE_WIDTH}" height="{NODE_HEIGHT}" rx="5"/>'
+    box = (f'<g class="node {kind}" data-node="{node}" transform="translate({x:.0f} {y:.0f})">'
+           f'{title}<rect width="{NODE_WIDTH}" height="{NODE_HEIGHT}"/>'
            f'<text x="8" y="18">{escape(shown)}</text>'
            f'<text x="8" y="35" class="small">{escape(second)}</text></g>')
     if kind != "leaf" and fold_href is not None:

@@ -9,11 +9,6 @@
   var base = svg.viewBox.baseVal;  // live: copy it before the view changes
   var full = { x: base.x, y: base.y, width: base.width, height: base.height };
   var view = { x: full.x, y: full.y, w: full.width, h: full.height };
-  box.classList.add("js");
-  svg.removeAttribute("width");
-  svg.removeAttribute("height");
-  svg.setAttribute("width", "100%");
-  svg.setAttribute("height", "100%");
   var buttons = document.querySelector(".zoom-buttons");
   if (buttons) { buttons.hidden = false; }
 
@@ -37,13 +32,19 @@
     zoom(evt.deltaY < 0 ? 1.2 : 1 / 1.2, p[0], p[1]);
   }, { passive: false });
   var drag = null;
+  var moved = false;
   box.addEventListener("pointerdown", function (evt) {
     if (evt.target.closest("a")) { return; }
     drag = { x: evt.clientX, y: evt.clientY, vx: view.x, vy: view.y };
-    box.setPointerCapture(evt.pointerId);
+    moved = false;
   });
   box.addEventListener("pointermove", function (evt) {
     if (!drag) { return; }
+    if (!moved && Math.abs(evt.clientX - drag.x) + Math.abs(evt.clientY - drag.y) > 4) {
+      moved = true;
+      box.setPointerCapture(evt.pointerId);  // only a drag captures: a click keeps its target
+    }
+    if (!moved) { return; }
     var r = svg.getBoundingClientRect();
     view.x = drag.vx - (evt.clientX - drag.x) / r.width * view.w;
     view.y = drag.vy - (evt.clientY - drag.y) / r.height * view.h;
@@ -68,5 +69,17 @@
       if (factor === 0) { fit(); } else { var c = center(); zoom(factor, c[0], c[1]); }
     });
   }
+  // A compact drawing has no link per split: a click on a split (or a folded one) toggles it.
+  svg.addEventListener("click", function (evt) {
+    var node = evt.target.closest("g.node.split[data-node], g.node.folded[data-node]");
+    if (!node || node.closest("a") || moved) { return; }
+    var params = new URLSearchParams(window.location.search);
+    var folded = (params.get("fold") || "").split(",").filter(Boolean);
+    var id = node.getAttribute("data-node");
+    var at = folded.indexOf(id);
+    if (at >= 0) { folded.splice(at, 1); } else { folded.push(id); }
+    params.set("fold", folded.join(","));
+    window.location.search = params.toString();
+  });
   window.sparkgroveTree = { view: function () { return view; }, zoom: zoom, fit: fit };
 })();
