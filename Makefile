@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean check-java browser postgres
+.PHONY: demo test lint bench clean check-java browser postgres sshd
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "sparkgrove needs Python 3.11 or newer"'
@@ -36,7 +36,14 @@ postgres:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; }
 
-test: $(STAMP) check-java browser postgres
+# The multi-host cluster tests make hosts of network namespaces, each running Debian's sshd.
+sshd:
+	@test -x /usr/sbin/sshd || { \
+	  echo "installing Debian's openssh-server for the multi-host cluster tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q openssh-server; }
+
+test: $(STAMP) check-java browser postgres sshd
 	$(BIN)/ruff check src tests bench
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q

@@ -117,7 +117,32 @@ class ClusterManager:
     def is_up(self, info: ClusterInfo) -> bool:
         """Whether the cluster's master process is alive."""
         master = next((p for p in info.processes if p["role"] == "master"), None)
-        return master is not None and processes.process_alive(master["pid"], master["marker"])
+        return master is not None and self.alive(info.spec, master)
+
+    def alive(self, spec: ClusterSpec, proc: dict[str, Any]) -> bool:
+        """Whether a recorded process runs (on its host, for a cluster of several hosts)."""
+        if proc.get("host"):
+            from sparkgrove.cluster.multihost import ssh_host
+
+            return ssh_host(self, spec, proc["host"]).alive(proc["pid"], proc["marker"])
+        return processes.process_alive(proc["pid"], proc["marker"])
+
+    def stop(self, spec: ClusterSpec, proc: dict[str, Any]) -> bool:
+        """Stop a recorded process, on its host; whether it was running."""
+        if proc.get("host"):
+            from sparkgrove.cluster.multihost import ssh_host
+
+            return ssh_host(self, spec, proc["host"]).stop(proc["pid"], proc["marker"])
+        return processes.stop_process(proc["pid"], proc["marker"])
+
+    def master_json(self, info: ClusterInfo) -> dict[str, Any] | None:
+        """What the master reports about itself, or ``None`` when it does not answer."""
+        master = next((p for p in info.processes if p["role"] == "master"), None)
+        if master is not None and master.get("host"):
+            from sparkgrove.cluster.multihost import master_json, ssh_host
+
+            return master_json(ssh_host(self, info.spec, master["host"]), master["ports"][1])
+        return daemons.master_json(info.web_url)
 
     def up(self, spec: ClusterSpec, *, timeout: float = DEFAULT_START_TIMEOUT,
            start_step_runner: bool = True, connect: bool = False) -> ClusterInfo:
@@ -144,6 +169,10 @@ class ClusterManager:
                     f"`sparkgrove cluster down {spec.name}` first.")
             self.down(spec.name, reason="stale record of a cluster whose master had died")
         folder = self.folder(spec.name)
+        if spec.remote:
+            from sparkgrove.cluster.multihost import preflight
+
+            preflight(self, spec)  # every host checked, every problem named, before anything
         for sub in ("work", "conf"):
             shutil.rmtree(folder / sub, ignore_errors=True)
             (folder / sub).mkdir(parents=True, exist_ok=True)
@@ -158,8 +187,12 @@ class ClusterManager:
             (folder / "conf" / "metrics.properties").write_text(
                 "".join(f"{k}={v}\n" for k, v in spec.metrics.items()))
         # Drivers read the secret from this file, never from their command line.
+        crypto = "spark.network.crypto.enabled true\n" if spec.remote else ""
         self._write_private(folder / "client.conf",
-                            f"spark.authenticate true\nspark.authenticate.secret {secret}\n")
+                            f"spark.authenticate true\nspark.authenticate.secret {secret}\n"
+                            + crypto)
+        if spec.remote:
+            return self._up_remote(spec, secret, timeout, start_step_runner)
         env = self.daemon_env(spec)
         self._bootstrap(spec, env)
         started: list[dict[str, Any]] = []
@@ -216,6 +249,45 @@ class ClusterManager:
                 processes.stop_process(proc["pid"], proc["marker"])
             self._save(spec, ClusterState.TERMINATED_WITH_ERRORS, master_url, web_url, started,
                        f"start failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+            raise
+        self._save(spec, ClusterState.RUNNING, master_url, web_url, started, "")
+        return self.get(spec.name)
+
+    def _up_remote(self, spec: ClusterSpec, secret: str, timeout: float,
+                   start_step_runner: bool) -> ClusterInfo:
+        """``up`` for a spec that names hosts: daemons over SSH, the step runner here."""
+        from sparkgrove.cluster.multihost import start_daemons
+
+        folder = self.folder(spec.name)
+        started: list[dict[str, Any]] = []
+        urls = {"master": "", "web": ""}
+
+        def record(master_url: str, web_url: str, procs: list[dict[str, Any]]) -> None:
+            urls.update(master=master_url, web=web_url)
+            started[:] = procs
+            self._save(spec, ClusterState.STARTING, master_url, web_url, list(procs),
+                       "starting")
+
+        self._save(spec, ClusterState.STARTING, "", "", [], "starting")
+        try:
+            master_url, web_url, daemons_started = start_daemons(self, spec, secret, timeout,
+                                                                 record)
+            started[:] = daemons_started
+            if start_step_runner:
+                log = folder / "logs" / "step-runner.log"
+                pid = processes.start_process(
+                    [sys.executable, "-m", "sparkgrove.cluster.runner", "--workspace",
+                     str(self.settings.workspace), "--catalog-url", self.settings.catalog_url,
+                     spec.name], log, self.daemon_env(spec))
+                started.append({"role": "step-runner", "pid": pid,
+                                "marker": "sparkgrove.cluster.runner", "ports": [],
+                                "log": str(log)})
+        except BaseException as exc:
+            for proc in reversed(started):
+                self.stop(spec, proc)
+            why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            self._save(spec, ClusterState.TERMINATED_WITH_ERRORS, urls["master"], urls["web"],
+                       started, f"start failed: {why}")
             raise
         self._save(spec, ClusterState.RUNNING, master_url, web_url, started, "")
         return self.get(spec.name)
@@ -294,13 +366,12 @@ class ClusterManager:
     def status(self, name: str) -> dict[str, Any]:
         """The record plus what the master itself reports (workers, cores, memory, apps)."""
         info = self.get(name)
-        procs = [{**p, "alive": processes.process_alive(p["pid"], p["marker"])}
-                 for p in info.processes]
+        procs = [{**p, "alive": self.alive(info.spec, p)} for p in info.processes]
         out: dict[str, Any] = {**to_jsonable(info), "processes": procs}
         if info.state != ClusterState.RUNNING:
             return out
         master = next((p for p in procs if p["role"] == "master"), None)
-        live = daemons.master_json(info.web_url) if master and master["alive"] else None
+        live = self.master_json(info) if master and master["alive"] else None
         if live is None:
             out["state"] = "MASTER_DOWN"
             out["message"] = (f"the master (pid {master['pid'] if master else '?'}) is not "
@@ -315,8 +386,9 @@ class ClusterManager:
             "status": live.get("status"), "alive_workers": live.get("aliveworkers"),
             "cores": live.get("cores"), "cores_used": live.get("coresused"),
             "memory_mb": live.get("memory"), "memory_used_mb": live.get("memoryused"),
-            "workers": [{"id": w["id"], "state": w["state"], "cores": w["cores"],
-                         "memory_mb": w["memory"]} for w in live.get("workers", [])],
+            "workers": [{"id": w["id"], "host": w.get("host"), "state": w["state"],
+                         "cores": w["cores"], "memory_mb": w["memory"]}
+                        for w in live.get("workers", [])],
             "active_apps": [{"id": a["id"], "name": a["name"], "state": a["state"],
                              "cores": a.get("cores")} for a in live.get("activeapps", [])],
         }
@@ -335,7 +407,7 @@ class ClusterManager:
         for proc in order:
             if proc["role"] == "step-runner" and proc["pid"] == os.getpid():
                 continue
-            was_running = processes.stop_process(proc["pid"], proc["marker"])
+            was_running = self.stop(info.spec, proc)
             stopped.append({"role": proc["role"], "pid": proc["pid"], "was_running": was_running})
         # A process started just before a `cluster up` was killed may have missed the record;
         # every daemon names this cluster's folder on its command line, so it is found here.
@@ -357,9 +429,17 @@ class ClusterManager:
                                      f"`sparkgrove cluster up --name {name}` first.")
         memory = min(info.spec.memory_bytes, 1 * 2**30) // 2**20
         # The cluster's spark-defaults reach every driver, as spark-defaults.conf does on EMR.
+        driver = processes.LOOPBACK
+        if info.spec.remote:  # executors on other hosts reach the driver at this address
+            from sparkgrove.cluster.multihost import client_address
+
+            assert info.spec.primary is not None
+            driver = client_address(info.spec.primary)
         conf = {"spark.executor.memory": f"{memory}m", **info.spec.spark_defaults,
-                "spark.authenticate": "true", "spark.driver.host": processes.LOOPBACK,
-                "spark.driver.bindAddress": processes.LOOPBACK}
+                "spark.authenticate": "true", "spark.driver.host": driver,
+                "spark.driver.bindAddress": driver}
+        if info.spec.remote:
+            conf["spark.network.crypto.enabled"] = "true"
         path = self.folder(name) / "client.conf"
         if not path.exists():
             raise NotFoundError(f"Cluster {name!r} has no client configuration at {path}; "

@@ -128,7 +128,7 @@ def run(workspace: str, catalog_url: str, name: str) -> None:
                 last_busy = time.monotonic()
         timeout = info.spec.idle_timeout
         if timeout and current is None:
-            status = daemons.master_json(info.web_url)
+            status = manager.master_json(info)
             if status and status.get("activeapps"):
                 last_busy = time.monotonic()
             elif time.monotonic() - last_busy > timeout:

@@ -18,6 +18,30 @@ A spec file is TOML::
     classification = "spark-env"
     properties = { SPARK_WORKER_OPTS = "-Dspark.worker.cleanup.enabled=true" }
 
+On several machines (EMR's instance groups, on hosts you have), the spec names them; the
+workers are then the hosts of the core and task groups, each with its cores and memory::
+
+    name = "shared"
+    idle_timeout = "2h"
+
+    [primary]                        # the master's host, and the address it binds
+    host = "10.0.0.5"
+
+    [[core]]                         # one worker per host
+    hosts = ["10.0.0.6", "10.0.0.7"]
+    cores = 8
+    memory = "28g"
+
+    [[task]]
+    hosts = ["10.0.0.8"]
+    cores = 4
+    memory = "14g"
+
+    [ssh]                            # how sparkgrove reaches them (the system's ssh client)
+    user = "spark"
+    key = "~/.ssh/cluster_ed25519"
+    port = 22
+
 or a JSON file: EMR's configurations list as AWS documents it (``[{"Classification":
 "spark-defaults", "Properties": {...}}, ...]``, the other fields then come from flags), or an
 object with the fields above. Configurations are read by :mod:`sparkgrove.cluster.emr_config`.
@@ -38,7 +62,10 @@ from sparkgrove.errors import ConfigError
 from sparkgrove.names import check_name
 
 ALLOWED_KEYS = ("name", "workers", "cores", "memory", "idle_timeout", "bootstrap",
-                "configurations")
+                "configurations", "primary", "core", "task", "ssh")
+GROUPS = ("core", "task")
+SECURE_DEFAULTS = {"spark.authenticate": "true", "spark.network.crypto.enabled": "true"}
+"""What a cluster off loopback keeps on: a spec setting either to anything else is refused."""
 DEFAULT_WORKERS = 2
 DEFAULT_CORES = 1
 DEFAULT_MEMORY = "1g"
@@ -61,6 +88,17 @@ class ClusterSpec:
     spark_defaults: dict[str, str] = field(default_factory=dict)
     spark_env: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, str] = field(default_factory=dict)
+    primary: str | None = None
+    """The master's host; ``None``: every daemon on this machine, on loopback."""
+    worker_hosts: tuple[dict[str, Any], ...] = ()
+    """One entry per worker: ``host``, ``group`` (core or task), ``cores``, ``memory``."""
+    ssh: dict[str, Any] = field(default_factory=dict)
+    """``user``, ``key`` (a file), ``port``."""
+
+    @property
+    def remote(self) -> bool:
+        """Whether the daemons run on other hosts, reached over SSH."""
+        return self.primary is not None
 
     @property
     def memory_bytes(self) -> int:
@@ -74,7 +112,10 @@ class ClusterSpec:
                    memory=data["memory"], idle_timeout=data["idle_timeout"],
                    bootstrap=tuple(data["bootstrap"]),
                    spark_defaults=dict(data["spark_defaults"]),
-                   spark_env=dict(data["spark_env"]), metrics=dict(data.get("metrics", {})))
+                   spark_env=dict(data["spark_env"]), metrics=dict(data.get("metrics", {})),
+                   primary=data.get("primary"),
+                   worker_hosts=tuple(dict(w) for w in data.get("worker_hosts", ())),
+                   ssh=dict(data.get("ssh", {})))
 
 
 def parse_memory(text: str, where: str) -> int:
@@ -114,6 +155,8 @@ def build_spec(data: dict[str, Any], *, source: str = "the cluster spec") -> Clu
     if "name" not in data:
         raise ConfigError(f"{source}: the field 'name' is required.")
     name = check_name(str(data["name"]), "cluster")
+    if any(key in data for key in ("primary", *GROUPS, "ssh")):
+        return _build_hosts_spec(data, name, source)
     workers = data.get("workers", DEFAULT_WORKERS)
     cores = data.get("cores", DEFAULT_CORES)
     for field_name, value in (("workers", workers), ("cores", cores)):
@@ -141,6 +184,88 @@ def build_spec(data: dict[str, Any], *, source: str = "the cluster spec") -> Clu
                        idle_timeout=parse_duration(data.get("idle_timeout", 0), "idle_timeout"),
                        bootstrap=tuple(bootstrap), spark_defaults=defaults,
                        spark_env=dict(read.spark_env), metrics=dict(read.metrics))
+
+
+def _host(value: Any, where: str, source: str) -> str:
+    text = str(value).strip() if isinstance(value, str) else ""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.:-]{0,252}", text):
+        raise ConfigError(f"{source}: {where} must be a host name or an IP address; got "
+                          f"{value!r}.")
+    return text
+
+
+def _build_hosts_spec(data: dict[str, Any], name: str, source: str) -> ClusterSpec:
+    """A spec whose daemons run on named hosts (EMR's primary, core and task groups)."""
+    for flat in ("workers", "cores", "memory"):
+        if flat in data:
+            raise ConfigError(f"{source}: {flat!r} is given per group ([[core]] and [[task]]) "
+                              "when the spec names hosts; remove the top-level one.")
+    primary = data.get("primary")
+    if not isinstance(primary, dict) or "host" not in primary:
+        raise ConfigError(f"{source}: [primary] with a 'host' is required when the spec names "
+                          "hosts.")
+    master = _host(primary["host"], "primary.host", source)
+    workers: list[dict[str, Any]] = []
+    for group in GROUPS:
+        entries = data.get(group, [])
+        if not isinstance(entries, list):
+            raise ConfigError(f"{source}: {group!r} must be a list of groups ([[{group}]]).")
+        for i, entry in enumerate(entries):
+            where = f"{group}[{i}]"
+            hosts = entry.get("hosts") if isinstance(entry, dict) else None
+            if not isinstance(hosts, list) or not hosts:
+                raise ConfigError(f"{source}: {where}.hosts must be a non-empty list of hosts.")
+            cores = entry.get("cores", DEFAULT_CORES)
+            if not isinstance(cores, int) or isinstance(cores, bool) or cores < 1:
+                raise ConfigError(f"{source}: {where}.cores must be a whole number >= 1; got "
+                                  f"{cores!r}.")
+            memory = str(entry.get("memory", DEFAULT_MEMORY))
+            if parse_memory(memory, f"{where}.memory") < 256 * 2**20:
+                raise ConfigError(f"{source}: {where}.memory must be at least 256m; got "
+                                  f"{memory}.")
+            workers += [{"host": _host(h, f"{where}.hosts", source), "group": group,
+                         "cores": cores, "memory": memory} for h in hosts]
+    if not workers:
+        raise ConfigError(f"{source}: a spec with hosts needs at least one [[core]] group.")
+    seen = [w["host"] for w in workers]
+    twice = sorted({h for h in seen if seen.count(h) > 1})
+    if twice:
+        raise ConfigError(f"{source}: host(s) {', '.join(twice)} appear in more than one group; "
+                          "a host runs one worker.")
+    ssh = data.get("ssh", {})
+    if not isinstance(ssh, dict) or set(ssh) - {"user", "key", "port"}:
+        raise ConfigError(f"{source}: [ssh] takes 'user', 'key' and 'port'.")
+    port = ssh.get("port", 22)
+    if not isinstance(port, int) or not 0 < port < 65536:
+        raise ConfigError(f"{source}: ssh.port must be a port number; got {port!r}.")
+    key = ssh.get("key")
+    if key is not None:
+        key = str(Path(str(key)).expanduser())
+        if not Path(key).is_file():
+            raise ConfigError(f"{source}: ssh.key {key} is not a file.")
+    bootstrap = data.get("bootstrap", [])
+    if not isinstance(bootstrap, list) or not all(isinstance(c, str) for c in bootstrap):
+        raise ConfigError(f"{source}: 'bootstrap' must be a list of shell command strings.")
+    read = parse_configurations(data.get("configurations", []), source=source)
+    defaults = dict(read.spark_defaults)
+    for key_name, wanted in SECURE_DEFAULTS.items():
+        if defaults.get(key_name, wanted).strip().lower() != wanted:
+            raise ConfigError(f"{source}: {key_name} must stay {wanted} on a cluster of several "
+                              f"hosts (its ports are reachable from the network); got "
+                              f"{defaults[key_name]!r}. Remove the setting.")
+    if "SPARK_LOCAL_IP" in read.spark_env or "SPARK_PUBLIC_DNS" in read.spark_env:
+        raise ConfigError(f"{source}: spark-env's SPARK_LOCAL_IP/SPARK_PUBLIC_DNS are set by "
+                          "sparkgrove: the daemons bind the spec's host addresses and keep their "
+                          "web UIs on loopback. Remove them.")
+    cores = min(w["cores"] for w in workers)
+    memory = min((w["memory"] for w in workers), key=lambda m: parse_memory(m, "memory"))
+    _check_executor_fits(defaults, cores, parse_memory(memory, "memory"), memory, source)
+    return ClusterSpec(name=name, workers=len(workers), cores=cores, memory=memory,
+                       idle_timeout=parse_duration(data.get("idle_timeout", 0), "idle_timeout"),
+                       bootstrap=tuple(bootstrap), spark_defaults=defaults,
+                       spark_env=dict(read.spark_env), metrics=dict(read.metrics),
+                       primary=master, worker_hosts=tuple(workers),
+                       ssh={"user": ssh.get("user"), "key": key, "port": port})
 
 
 def _check_executor_fits(defaults: dict[str, str], cores: int, per_worker: int, memory: str,
