@@ -71,3 +71,22 @@ def test_no_module_writes_the_environment_for_others() -> None:
              if writes.search(path.read_text())}
     # processes.children_environment sets variables for children's start only, then restores them
     assert found == {"processes.py"}
+
+
+def test_a_spark_properties_file_reaches_spark_conf_and_guards_its_secret(tmp_path: Path
+                                                                         ) -> None:
+    import os
+
+    conf = tmp_path / "cluster.conf"
+    conf.write_text("# as spark-defaults.conf\nspark.authenticate true\n"
+                    "spark.authenticate.secret=s3cret\nspark.network.crypto.enabled : true\n")
+    os.chmod(conf, 0o644)
+    with pytest.raises(ConfigError, match="holds a secret but others can read it"):
+        load_settings(environ={}, cwd=tmp_path, spark_conf_file=conf)
+    os.chmod(conf, 0o600)
+    settings = load_settings(environ={"SPARKGROVE_SPARK_CONF": str(conf)}, cwd=tmp_path)
+    assert settings.spark_conf["spark.authenticate.secret"] == "s3cret"
+    assert settings.spark_conf["spark.network.crypto.enabled"] == "true"
+    conf.write_text("spark.authenticate\n")
+    with pytest.raises(ConfigError, match=r"cluster.conf, line 1: expected"):
+        load_settings(environ={}, cwd=tmp_path, spark_conf_file=conf)

@@ -6,9 +6,15 @@ Settings are resolved from four sources; a later source wins over an earlier one
 2. ``sparkgrove.toml`` in the current folder (or the file named by ``SPARKGROVE_CONFIG``);
 3. environment variables ``SPARKGROVE_WORKSPACE``, ``SPARKGROVE_CATALOG_URL``,
    ``SPARKGROVE_SPARK_MASTER``, ``SPARKGROVE_CLUSTER``, ``SPARKGROVE_S3_ROOT``,
-   ``SPARKGROVE_CONNECT_TIMEOUT``;
-4. command-line flags (``--workspace``, ``--catalog-url``, ``--master``, ``--cluster``) or
-   keyword arguments.
+   ``SPARKGROVE_CONNECT_TIMEOUT``, ``SPARKGROVE_SPARK_CONF``;
+4. command-line flags (``--workspace``, ``--catalog-url``, ``--master``, ``--cluster``,
+   ``--spark-conf``) or keyword arguments.
+
+``spark_conf_file`` (``--spark-conf``) is a Spark properties file, as ``spark-defaults.conf``
+is written (``key value`` or ``key=value`` lines, ``#`` comments), for a Spark cluster that
+sparkgrove did not start: its settings (the cluster's secret, say) reach every driver's
+configuration, on top of ``sparkgrove.toml``'s ``[spark]`` table. A file that holds a secret
+must be readable by its owner alone.
 
 ``cluster`` names a cluster started by ``sparkgrove cluster up``: Spark work then runs there
 (its master URL and secret are looked up), whatever ``spark_master`` says.
@@ -20,6 +26,7 @@ another (``JAVA_HOME`` and Spark's own variables belong to Java and Spark).
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -117,6 +124,7 @@ def load_settings(
     spark_master: str | None = None,
     cluster: str | None = None,
     config_file: str | Path | None = None,
+    spark_conf_file: str | Path | None = None,
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> Settings:
@@ -157,6 +165,10 @@ def load_settings(
             values[key] = given
             if key == "workspace":
                 config_base = base
+    conf_file = spark_conf_file or env.get(ENV_PREFIX + "SPARK_CONF")
+    if conf_file:
+        path = Path(conf_file).expanduser()
+        spark_conf.update(read_properties(path if path.is_absolute() else base / path))
     ws = Path(values["workspace"]).expanduser()
     if not ws.is_absolute():
         ws = (config_base / ws).resolve()
@@ -170,6 +182,34 @@ def load_settings(
     return Settings(workspace=ws, catalog_url=url, spark_master=master, spark_conf=spark_conf,
                     cluster=values["cluster"] or None, s3_root=s3_root,
                     connect_timeout=_seconds(values["connect_timeout"], "connect_timeout"))
+
+
+SECRET_KEYS = ("spark.authenticate.secret", "spark.ssl.keyStorePassword", "spark.ssl.keyPassword",
+               "spark.ssl.trustStorePassword")
+
+
+def read_properties(path: Path) -> dict[str, str]:
+    """A Spark properties file (``key value`` or ``key=value`` lines); one that holds a secret
+    must not be readable by others."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read the Spark properties file {path}: "
+                          f"{exc.strerror or exc}.") from exc
+    found: dict[str, str] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith(("#", "!")):
+            continue
+        match = re.match(r"^([^\s=:]+)\s*[=:\s]\s*(.+)$", line)
+        key, value = (match.group(1), match.group(2).strip()) if match else (line, "")
+        if not key.startswith("spark.") or not value:
+            raise ConfigError(f"{path}, line {number}: expected 'spark.some.key value'; got "
+                              f"{raw.strip()!r}.")
+        found[key] = value
+    if any(k in found for k in SECRET_KEYS) and path.stat().st_mode & 0o077:
+        raise ConfigError(f"{path} holds a secret but others can read it; `chmod 600 {path}`.")
+    return found
 
 
 def _seconds(value: Any, name: str) -> float:

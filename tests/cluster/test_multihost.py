@@ -48,7 +48,7 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[netns.Hosts]:
     assert why is None, f"the multi-host tests need namespaces and sshd: {why}"
     made = netns.Hosts(tmp_path_factory.mktemp("hosts"))
     try:
-        made.start(3)
+        made.start(4)  # the fourth joins the cluster later
         yield made
     finally:
         made.stop()
@@ -70,7 +70,7 @@ def manager(settings: Settings, hosts: netns.Hosts, tmp_path_factory: pytest.Tem
             ) -> Iterator[ClusterManager]:
     manager = ClusterManager(settings, open_database(settings.catalog_url))
     spec = tmp_path_factory.mktemp("spec") / "three.toml"
-    master, core, task = hosts.addresses
+    master, core, task, _ = hosts.addresses
     spec.write_text(spec_text(hosts, master, [core], [task]))
     manager.up(load_spec(spec))
     yield manager
@@ -104,7 +104,7 @@ def test_up_starts_the_master_and_workers_on_their_hosts_securely(
         manager: ClusterManager, hosts: netns.Hosts) -> None:
     status = manager.status(NAME)
     assert status["state"] == "RUNNING", status
-    master_host, core, task = hosts.addresses
+    master_host, core, task, _ = hosts.addresses
     assert status["master"]["alive_workers"] == 2
     assert sorted(w["host"] for w in status["master"]["workers"]) == sorted([core, task])
     assert manager.get(NAME).master_url.startswith(f"spark://{master_host}:")
@@ -139,7 +139,7 @@ def test_a_training_step_runs_with_executors_on_the_worker_hosts(
     assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
     model = Workspace(settings).registry.get("across")
     assert model.lineage["spark_master"] == manager.get(NAME).master_url
-    for worker in hosts.addresses[1:]:
+    for worker in hosts.addresses[1:3]:
         executors = list((manager.folder(NAME) / "work" / worker).glob("app-*/*/stderr"))
         assert executors, f"no executor ran on {worker}"
 
@@ -169,6 +169,32 @@ def test_a_driver_without_the_secret_is_refused(manager: ClusterManager,
     assert done.returncode == 3, done.stdout + done.stderr[-2000:]
 
 
+def test_workers_are_added_reported_dead_and_removed_after_draining(
+        manager: ClusterManager, hosts: netns.Hosts) -> None:
+    from sparkgrove.cluster.resize import add_workers, remove_workers
+
+    _, core, task, spare = hosts.addresses
+    info = add_workers(manager, NAME, [spare], cores=1, memory="1g")
+    assert [w["host"] for w in info.spec.worker_hosts] == [core, task, spare]
+    assert manager.status(NAME)["master"]["alive_workers"] == 3
+    with pytest.raises(ConfigError, match="already belong"):
+        add_workers(manager, NAME, [core], cores=1, memory="1g")
+    hosts.kill_namespace_processes(3)  # the spare host's worker dies
+    dead = [p for p in manager.status(NAME)["processes"] if p.get("host") == spare]
+    assert dead and not dead[0]["alive"]
+    removed = remove_workers(manager, NAME, [spare], drain_timeout=5)
+    assert [r["host"] for r in removed] == [spare]
+    removed = remove_workers(manager, NAME, [task], drain_timeout=60)
+    assert removed[0]["drained"]
+    after = manager.get(NAME)
+    assert [w["host"] for w in after.spec.worker_hosts] == [core]
+    assert not processes.process_alive(removed[0]["pid"])
+    status = manager.status(NAME)["master"]
+    assert [w["host"] for w in status["workers"] if w["state"] == "ALIVE"] == [core]
+    with pytest.raises(ConfigError, match="without one"):
+        remove_workers(manager, NAME, [core])
+
+
 def test_down_stops_every_daemon_on_every_host(manager: ClusterManager) -> None:
     info = manager.get(NAME)
     recorded: list[dict[str, Any]] = info.processes
@@ -176,3 +202,62 @@ def test_down_stops_every_daemon_on_every_host(manager: ClusterManager) -> None:
     assert manager.get(NAME).state == "TERMINATED"
     for proc in recorded:
         assert not processes.process_alive(proc["pid"], proc["marker"]), proc
+
+
+def test_a_cluster_started_with_sparks_own_scripts_is_used_with_master_and_spark_conf(
+        manager: ClusterManager, settings: Settings, hosts: netns.Hosts, tmp_path: Path) -> None:
+    """After `down`, the same hosts run a standalone cluster sparkgrove did not start, started
+    with Spark's own daemon script; sparkgrove reaches it with --master and --spark-conf."""
+    import os
+    import secrets
+
+    from sparkgrove.cluster import daemons
+
+    if manager.get(NAME).state == "RUNNING":
+        manager.down(NAME)
+    master_host, worker_host = hosts.addresses[0], hosts.addresses[1]
+    secret = secrets.token_urlsafe(24)
+    conf_dir = tmp_path / "conf"
+    conf_dir.mkdir()
+    defaults = conf_dir / "spark-defaults.conf"
+    defaults.write_text(f"spark.authenticate true\nspark.authenticate.secret {secret}\n"
+                        "spark.network.crypto.enabled true\nspark.master.rest.enabled false\n")
+    os.chmod(defaults, 0o600)
+    home = daemons.spark_home()
+    env = {**os.environ, "SPARK_HOME": str(home), "SPARK_CONF_DIR": str(conf_dir),
+           "SPARK_LOG_DIR": str(tmp_path / "logs"), "SPARK_PID_DIR": str(tmp_path / "pids"),
+           "SPARK_LOCAL_IP": "127.0.0.1", "PYSPARK_PYTHON": sys.executable,
+           "SPARK_WORKER_DIR": str(tmp_path / "work")}
+    master_ns, worker_ns = hosts.names[0], hosts.names[1]
+
+    def in_namespace(ns: str, *argv: str, **extra: str) -> None:
+        subprocess.run(["ip", "netns", "exec", ns, *argv], env={**env, **extra}, check=True,
+                       capture_output=True, timeout=60)
+
+    # spark-daemon.sh is what Spark's start-master.sh and start-worker.sh run (the pip
+    # package ships it without them)
+    daemon = str(home / "sbin" / "spark-daemon.sh")
+    in_namespace(master_ns, daemon, "start", daemons.MASTER_CLASS, "1", "--host", master_host,
+                 "--port", "7077", "--webui-port", "8080")
+    url = f"spark://{master_host}:7077"
+    try:
+        in_namespace(worker_ns, daemon, "start", daemons.WORKER_CLASS, "1", url, "--host",
+                     worker_host, "--cores", "1", "--memory", "1g", "--webui-port", "8081")
+        user_conf = tmp_path / "mine.conf"  # what the cluster's owner hands its users
+        user_conf.write_text(f"spark.authenticate.secret {secret}\nspark.authenticate true\n"
+                             "spark.network.crypto.enabled true\n"
+                             f"spark.driver.host {netns.CLIENT}\n"
+                             f"spark.driver.bindAddress {netns.CLIENT}\n")
+        os.chmod(user_conf, 0o600)
+        exe = Path(sys.executable).parent / "sparkgrove"
+        done = subprocess.run([str(exe), "--workspace", str(settings.workspace), "--master", url,
+                               "--spark-conf", str(user_conf), "train", "mh.events", "--label",
+                               "label", "--engine", "spark", "--model", "theirs", "--json"],
+                              capture_output=True, text=True, timeout=300, check=False)
+        assert done.returncode == 0, done.stderr[-3000:]
+        model = Workspace(settings).registry.get("theirs")
+        assert model.lineage["spark_master"] == url
+        assert secret not in done.stdout + done.stderr
+    finally:
+        in_namespace(worker_ns, daemon, "stop", daemons.WORKER_CLASS, "1")
+        in_namespace(master_ns, daemon, "stop", daemons.MASTER_CLASS, "1")

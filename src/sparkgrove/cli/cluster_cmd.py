@@ -95,9 +95,48 @@ def status(ctx: typer.Context, name: NameArg = "default", as_json: JsonOpt = Fal
                       f"/{master['memory_mb']} MB used")
         for app_info in master["active_apps"]:
             console.print(f"  running application {app_info['id']} {app_info['name']}")
-    table("Processes", ["role", "pid", "alive", "ports"],
-          [(p["role"], p["pid"], p["alive"], ",".join(map(str, p["ports"])))
+    table("Processes", ["role", "host", "pid", "alive", "ports"],
+          [(p["role"], p.get("host") or "this machine", p["pid"],
+            "yes" if p["alive"] else "[red]DEAD[/red]", ",".join(map(str, p["ports"])))
            for p in data["processes"]])
+
+
+HostsArg = Annotated[list[str], typer.Argument(help="Host names or addresses.")]
+
+
+@app.command("add-workers")
+def add_workers(ctx: typer.Context, name: NameArg, hosts: HostsArg,
+                cores: Annotated[int, typer.Option(help="Cores per new worker.")] = 1,
+                memory: Annotated[str, typer.Option(help="Memory per new worker.")] = "1g",
+                group: Annotated[str, typer.Option(help="core or task (as EMR's groups).")]
+                = "task", as_json: JsonOpt = False) -> None:
+    """Add workers on HOSTS to a cluster of several hosts (each host checked first)."""
+    from sparkgrove.cluster.resize import add_workers as add
+
+    info = add(_manager(ctx), name, list(hosts), cores=cores, memory=memory, group=group)
+    if as_json:
+        emit_json(info)
+        return
+    console.print(f"Cluster {name} now has {info.spec.workers} worker(s): "
+                  f"{', '.join(w['host'] for w in info.spec.worker_hosts)}", markup=False)
+
+
+@app.command("remove-workers")
+def remove_workers(ctx: typer.Context, name: NameArg, hosts: HostsArg,
+                   drain_timeout: Annotated[float, typer.Option(
+                       help="Seconds to let running tasks finish before the worker stops.")]
+                   = 300.0, as_json: JsonOpt = False) -> None:
+    """Drain the workers on HOSTS (running tasks finish, no new ones start), then stop them."""
+    from sparkgrove.cluster.resize import remove_workers as remove
+
+    removed = remove(_manager(ctx), name, list(hosts), drain_timeout=drain_timeout)
+    if as_json:
+        emit_json(removed)
+        return
+    for item in removed:
+        how = "drained" if item["drained"] else f"not drained within {drain_timeout:.0f}s"
+        console.print(f"worker on {item['host']} (pid {item['pid']}) {how}, stopped",
+                      markup=False)
 
 
 @app.command()

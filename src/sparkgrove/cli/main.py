@@ -74,11 +74,15 @@ def main(
         help="Spark master URL (default local[*]; env SPARKGROVE_SPARK_MASTER).")] = None,
     cluster: Annotated[str | None, typer.Option(
         help="Run Spark work on this sparkgrove cluster (env SPARKGROVE_CLUSTER).")] = None,
+    spark_conf: Annotated[str | None, typer.Option(
+        help="A Spark properties file (as spark-defaults.conf) for a cluster sparkgrove did not "
+             "start: its secret and settings reach every driver (env SPARKGROVE_SPARK_CONF; "
+             "mode 600 when it holds a secret).")] = None,
     debug: Annotated[bool, typer.Option(
         help="On an error, print the traceback (and Spark's Java cause) too.")] = False,
 ) -> None:
     """Options shared by every command; flags win over environment and sparkgrove.toml."""
-    ctx.obj = CliState(workspace, catalog_url, master, cluster, debug)
+    ctx.obj = CliState(workspace, catalog_url, master, cluster, debug, spark_conf)
     _DEBUG[0] = debug
 
 

@@ -31,11 +31,13 @@ class CliState:
     master: str | None = None
     cluster: str | None = None
     debug: bool = False
+    spark_conf: str | None = None
 
     def settings(self, *, resolve_cluster: bool = True) -> Settings:
         """Settings resolved with these flags on top of environment and sparkgrove.toml."""
         settings = load_settings(workspace=self.workspace, catalog_url=self.catalog_url,
-                                 spark_master=self.master, cluster=self.cluster)
+                                 spark_master=self.master, cluster=self.cluster,
+                                 spark_conf_file=self.spark_conf)
         return settings if resolve_cluster else settings.with_overrides(cluster=None)
 
 

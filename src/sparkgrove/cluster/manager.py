@@ -108,8 +108,9 @@ class ClusterManager:
         """Every cluster record, newest first."""
         return [_info(r) for r in self.records.all()]
 
-    def _save(self, spec: ClusterSpec, state: ClusterState, master_url: str, web_url: str,
-              processes: list[dict[str, Any]], message: str) -> None:
+    def save_record(self, spec: ClusterSpec, state: ClusterState, master_url: str, web_url: str,
+                    processes: list[dict[str, Any]], message: str) -> None:
+        """Record the cluster's spec, state, addresses and processes."""
         self.records.save(spec.name, state=state, master_url=master_url, web_url=web_url,
                           spec=to_jsonable(spec), processes=processes, message=message)
 
@@ -202,7 +203,7 @@ class ClusterManager:
         spark_class = str(daemons.spark_home() / "bin" / "spark-class")
         # Recorded before anything starts and after each process starts, so that a `cluster
         # up` killed at any point leaves a record from which `status` and `down` find them.
-        self._save(spec, ClusterState.STARTING, master_url, web_url, [], "starting")
+        self.save_record(spec, ClusterState.STARTING, master_url, web_url, [], "starting")
         try:
             pid = processes.start_process(
                 [spark_class, daemons.MASTER_CLASS, "--host", processes.LOOPBACK, "--port",
@@ -211,7 +212,7 @@ class ClusterManager:
             started.append({"role": "master", "pid": pid, "marker": daemons.MASTER_CLASS,
                             "ports": [master_port, web_port],
                             "log": str(folder / "logs" / "master.log")})
-            self._save(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
+            self.save_record(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
             self._wait(lambda: daemons.master_json(web_url) is not None, timeout,
                        "the master to answer", started)
             for i in range(spec.workers):
@@ -224,7 +225,7 @@ class ClusterManager:
                      "--properties-file", str(folder / "daemon.conf")], log, env)
                 started.append({"role": "worker", "pid": pid, "marker": daemons.WORKER_CLASS,
                                 "ports": [worker_web], "log": str(log)})
-                self._save(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
+                self.save_record(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
 
             def all_registered() -> bool:
                 status = daemons.master_json(web_url)
@@ -233,7 +234,7 @@ class ClusterManager:
             self._wait(all_registered, timeout, f"{spec.workers} worker(s) to register", started)
             if connect:
                 started.append(self._start_connect(spec, master_url, env, timeout, started))
-                self._save(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
+                self.save_record(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
             if start_step_runner:
                 log = folder / "logs" / "step-runner.log"
                 pid = processes.start_process(
@@ -243,14 +244,14 @@ class ClusterManager:
                 started.append({"role": "step-runner", "pid": pid,
                                 "marker": "sparkgrove.cluster.runner", "ports": [],
                                 "log": str(log)})
-                self._save(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
+                self.save_record(spec, ClusterState.STARTING, master_url, web_url, started, "starting")
         except BaseException as exc:
             for proc in reversed(started):
                 processes.stop_process(proc["pid"], proc["marker"])
-            self._save(spec, ClusterState.TERMINATED_WITH_ERRORS, master_url, web_url, started,
+            self.save_record(spec, ClusterState.TERMINATED_WITH_ERRORS, master_url, web_url, started,
                        f"start failed: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
             raise
-        self._save(spec, ClusterState.RUNNING, master_url, web_url, started, "")
+        self.save_record(spec, ClusterState.RUNNING, master_url, web_url, started, "")
         return self.get(spec.name)
 
     def _up_remote(self, spec: ClusterSpec, secret: str, timeout: float,
@@ -265,10 +266,10 @@ class ClusterManager:
         def record(master_url: str, web_url: str, procs: list[dict[str, Any]]) -> None:
             urls.update(master=master_url, web=web_url)
             started[:] = procs
-            self._save(spec, ClusterState.STARTING, master_url, web_url, list(procs),
+            self.save_record(spec, ClusterState.STARTING, master_url, web_url, list(procs),
                        "starting")
 
-        self._save(spec, ClusterState.STARTING, "", "", [], "starting")
+        self.save_record(spec, ClusterState.STARTING, "", "", [], "starting")
         try:
             master_url, web_url, daemons_started = start_daemons(self, spec, secret, timeout,
                                                                  record)
@@ -286,10 +287,10 @@ class ClusterManager:
             for proc in reversed(started):
                 self.stop(spec, proc)
             why = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self._save(spec, ClusterState.TERMINATED_WITH_ERRORS, urls["master"], urls["web"],
+            self.save_record(spec, ClusterState.TERMINATED_WITH_ERRORS, urls["master"], urls["web"],
                        started, f"start failed: {why}")
             raise
-        self._save(spec, ClusterState.RUNNING, master_url, web_url, started, "")
+        self.save_record(spec, ClusterState.RUNNING, master_url, web_url, started, "")
         return self.get(spec.name)
 
     def _start_connect(self, spec: ClusterSpec, master_url: str, env: dict[str, str],

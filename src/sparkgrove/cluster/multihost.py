@@ -94,9 +94,10 @@ def _check_host(manager: ClusterManager, spec: ClusterSpec, address: str) -> lis
     return problems
 
 
-def preflight(manager: ClusterManager, spec: ClusterSpec) -> None:
-    """Check every host at once; raise one error listing every problem."""
-    hosts = all_hosts(spec)
+def preflight(manager: ClusterManager, spec: ClusterSpec,
+              hosts: list[str] | None = None) -> None:
+    """Check every host (or ``hosts``) at once; raise one error listing every problem."""
+    hosts = hosts if hosts is not None else all_hosts(spec)
     with ThreadPoolExecutor(max_workers=min(8, len(hosts))) as pool:
         found = list(pool.map(lambda a: _check_host(manager, spec, a), hosts))
     problems = [p for group in found for p in group]
@@ -155,7 +156,8 @@ def daemon_properties(secret: str, spec: ClusterSpec) -> str:
     """The daemons' properties file: authentication, encryption, no REST submission."""
     props = {"spark.authenticate": "true", "spark.authenticate.secret": secret,
              "spark.network.crypto.enabled": "true", "spark.master.rest.enabled": "false",
-             **spec.spark_defaults}
+             # a worker removed by `remove-workers` is drained first (SIGPWR)
+             "spark.decommission.enabled": "true", **spec.spark_defaults}
     return "".join(f"{k} {v}\n" for k, v in props.items())
 
 
@@ -170,13 +172,12 @@ def start_daemons(manager: ClusterManager, spec: ClusterSpec, secret: str, timeo
     env = remote_env(manager, spec)
     spark_class = str(daemons.spark_home() / "bin" / "spark-class")
     hosts = {a: ssh_host(manager, spec, a) for a in all_hosts(spec)}
-    for address, host in hosts.items():
-        host.write_private(folder / "hosts" / address / "daemon.conf",
-                           daemon_properties(secret, spec))
-        for command in spec.bootstrap:  # EMR's bootstrap actions: on every host, before Spark
-            host.check(f"cd {shlex.quote(str(folder))} && {command}",
-                       f"the bootstrap command {command!r}", timeout=600)
     primary = hosts[spec.primary]
+    primary.write_private(folder / "hosts" / spec.primary / "daemon.conf",
+                          daemon_properties(secret, spec))
+    for command in spec.bootstrap:  # EMR's bootstrap actions: on every host, before Spark
+        primary.check(f"cd {shlex.quote(str(folder))} && {command}",
+                      f"the bootstrap command {command!r}", timeout=600)
     master_port, web_port = free_ports(primary, spec.primary, processes.LOOPBACK)
     master_url = f"spark://{spec.primary}:{master_port}"
     web_url = f"http://{processes.LOOPBACK}:{web_port}"
@@ -192,17 +193,7 @@ def start_daemons(manager: ClusterManager, spec: ClusterSpec, secret: str, timeo
     _wait(manager, spec, lambda: master_json(primary, web_port) is not None, timeout,
           "the master to answer", started)
     for worker in spec.worker_hosts:
-        address = worker["host"]
-        (web,) = free_ports(hosts[address], processes.LOOPBACK)
-        log = folder / "logs" / f"worker-{address}.log"
-        pid = hosts[address].start(
-            [spark_class, daemons.WORKER_CLASS, master_url, "--host", address, "--cores",
-             str(worker["cores"]), "--memory", worker["memory"], "--webui-port", str(web),
-             "--work-dir", str(folder / "work" / address), "--properties-file",
-             str(folder / "hosts" / address / "daemon.conf")], log, env, folder)
-        started.append({"role": "worker", "pid": pid, "marker": daemons.WORKER_CLASS,
-                        "host": address, "group": worker["group"], "ports": [web],
-                        "log": str(log)})
+        started += start_workers(manager, spec, secret, master_url, [worker])
         record(master_url, web_url, started)
 
     def all_registered() -> bool:
@@ -232,3 +223,55 @@ def _wait(manager: ClusterManager, spec: ClusterSpec, ready: Any, timeout: float
     tails = "\n".join(f"--- {p['role']} on {p['host']} ({p['log']}):\n"
                       f"{processes.log_tail(Path(p['log']), 8)}" for p in started)
     raise EnvironmentProblem(f"Timed out after {timeout:.0f}s waiting for {what}.\n{tails}")
+
+
+def start_workers(manager: ClusterManager, spec: ClusterSpec, secret: str, master_url: str,
+                  workers: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Start a worker daemon on each of ``workers``' hosts (their properties copied first)."""
+    folder = manager.folder(spec.name)
+    env = remote_env(manager, spec)
+    spark_class = str(daemons.spark_home() / "bin" / "spark-class")
+    started = []
+    for worker in workers:
+        address = worker["host"]
+        host = ssh_host(manager, spec, address)
+        host.write_private(folder / "hosts" / address / "daemon.conf",
+                           daemon_properties(secret, spec))
+        for command in spec.bootstrap:
+            host.check(f"cd {shlex.quote(str(folder))} && {command}",
+                       f"the bootstrap command {command!r}", timeout=600)
+        (web,) = free_ports(host, processes.LOOPBACK)
+        log = folder / "logs" / f"worker-{address}.log"
+        pid = host.start(
+            [spark_class, daemons.WORKER_CLASS, master_url, "--host", address, "--cores",
+             str(worker["cores"]), "--memory", worker["memory"], "--webui-port", str(web),
+             "--work-dir", str(folder / "work" / address), "--properties-file",
+             str(folder / "hosts" / address / "daemon.conf")], log, env, folder)
+        started.append({"role": "worker", "pid": pid, "marker": daemons.WORKER_CLASS,
+                        "host": address, "group": worker["group"], "ports": [web],
+                        "log": str(log)})
+    return started
+
+
+def drain_worker(host: SshHost, pid: int, primary: SshHost, web_port: int,
+                 timeout: float) -> bool:
+    """Decommission the worker ``pid`` (SIGPWR: Spark stops giving its executors tasks and lets
+    running ones finish) and wait until the master no longer counts it alive; whether it
+    drained within ``timeout``."""
+    import time
+
+    before = master_json(primary, web_port) or {}
+    ours = [w for w in before.get("workers", []) if w.get("host") == host.address
+            and w.get("state") == "ALIVE"]
+    host.run(f"kill -PWR {int(pid)}", timeout=20)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        status = master_json(primary, web_port) or {}
+        alive = [w for w in status.get("workers", []) if w.get("host") == host.address
+                 and w.get("state") == "ALIVE"]
+        busy = [w for w in status.get("workers", []) if w.get("host") == host.address
+                and w.get("coresused", 0) > 0]
+        if not alive and not busy:
+            return True
+        time.sleep(0.5)
+    return not ours
