@@ -12,7 +12,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -144,6 +143,36 @@ def test_a_training_step_runs_with_executors_on_the_worker_hosts(
         assert executors, f"no executor ran on {worker}"
 
 
+def test_a_worker_hosts_processes_killed_mid_step_still_give_the_same_model(
+        manager: ClusterManager, settings: Settings, hosts: netns.Hosts) -> None:
+    steps = StepStore(manager.db)
+    step = add_step(steps, NAME, "train", ["mh.events", "--label", "label", "--engine", "spark",
+                                           "--model", "across", "--json"],
+                    name="train-again", action_on_failure="CONTINUE",
+                    log_dir=manager.folder(NAME) / "steps")
+    task = hosts.addresses[2]
+
+    def task_host_busy() -> bool:
+        status = manager.master_json(manager.get(NAME)) or {}
+        return any(w.get("host") == task and w.get("coresused", 0) > 0
+                   for w in status.get("workers", []))
+
+    deadline = time.monotonic() + 180
+    while not task_host_busy():
+        assert time.monotonic() < deadline, "no executor started on the task host"
+        time.sleep(0.3)
+    hosts.kill_namespace_processes(2)  # the worker and its executor, as a host going down
+    while not (done := steps.get(step.id)).state.final and time.monotonic() < deadline + 300:
+        time.sleep(1)
+    assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
+    registry = Workspace(settings).registry
+    first = registry.load_tree_model(registry.get("across:1")).to_dict()
+    again = registry.load_tree_model(registry.get("across:2")).to_dict()
+    assert again["trees"] == first["trees"]
+    dead = [p for p in manager.status(NAME)["processes"] if p.get("host") == task]
+    assert dead and not dead[0]["alive"]  # `cluster status` names the host of a dead worker
+
+
 def test_a_driver_without_the_secret_is_refused(manager: ClusterManager,
                                                 tmp_path: Path) -> None:
     wrong = tmp_path / "wrong.conf"
@@ -169,38 +198,45 @@ def test_a_driver_without_the_secret_is_refused(manager: ClusterManager,
     assert done.returncode == 3, done.stdout + done.stderr[-2000:]
 
 
-def test_workers_are_added_reported_dead_and_removed_after_draining(
-        manager: ClusterManager, hosts: netns.Hosts) -> None:
+def test_workers_are_added_and_removed_after_draining(manager: ClusterManager,
+                                                    hosts: netns.Hosts) -> None:
     from sparkgrove.cluster.resize import add_workers, remove_workers
 
-    _, core, task, spare = hosts.addresses
+    _, core, task, spare = hosts.addresses  # the task host's worker died in a test above
     info = add_workers(manager, NAME, [spare], cores=1, memory="1g")
     assert [w["host"] for w in info.spec.worker_hosts] == [core, task, spare]
-    assert manager.status(NAME)["master"]["alive_workers"] == 3
     with pytest.raises(ConfigError, match="already belong"):
         add_workers(manager, NAME, [core], cores=1, memory="1g")
-    hosts.kill_namespace_processes(3)  # the spare host's worker dies
-    dead = [p for p in manager.status(NAME)["processes"] if p.get("host") == spare]
-    assert dead and not dead[0]["alive"]
-    removed = remove_workers(manager, NAME, [spare], drain_timeout=5)
-    assert [r["host"] for r in removed] == [spare]
-    removed = remove_workers(manager, NAME, [task], drain_timeout=60)
+    removed = remove_workers(manager, NAME, [task], drain_timeout=5)
+    assert [r["host"] for r in removed] == [task]
+    assert manager.status(NAME)["master"]["alive_workers"] == 2
+    removed = remove_workers(manager, NAME, [spare], drain_timeout=60)
     assert removed[0]["drained"]
-    after = manager.get(NAME)
-    assert [w["host"] for w in after.spec.worker_hosts] == [core]
     assert not processes.process_alive(removed[0]["pid"])
+    assert [w["host"] for w in manager.get(NAME).spec.worker_hosts] == [core]
     status = manager.status(NAME)["master"]
     assert [w["host"] for w in status["workers"] if w["state"] == "ALIVE"] == [core]
     with pytest.raises(ConfigError, match="without one"):
         remove_workers(manager, NAME, [core])
 
 
-def test_down_stops_every_daemon_on_every_host(manager: ClusterManager) -> None:
+def test_a_killed_master_is_reported_and_down_cleans_every_host(
+        manager: ClusterManager) -> None:
+    import os
+    import signal
+
     info = manager.get(NAME)
-    recorded: list[dict[str, Any]] = info.processes
-    manager.down(NAME)
+    master = next(p for p in info.processes if p["role"] == "master")
+    os.killpg(master["pid"], signal.SIGKILL)
+    deadline = time.monotonic() + 20
+    while processes.process_alive(master["pid"]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    status = manager.status(NAME)
+    assert status["state"] == "MASTER_DOWN" and "not running" in status["message"]
+    stopped = manager.down(NAME)
+    assert {p["role"] for p in stopped} >= {"master", "worker", "step-runner"}
     assert manager.get(NAME).state == "TERMINATED"
-    for proc in recorded:
+    for proc in info.processes:
         assert not processes.process_alive(proc["pid"], proc["marker"]), proc
 
 

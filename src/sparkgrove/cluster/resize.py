@@ -38,11 +38,10 @@ def add_workers(manager: ClusterManager, name: str, hosts: list[str], *, cores: 
                                 workers=spec.workers + len(new))
     manager.save_record(grown, ClusterState.RUNNING, info.master_url, info.web_url,
                [*info.processes, *started], "")
-    want = len(grown.worker_hosts)
-
-    def registered() -> bool:
+    def registered() -> bool:  # each new host has an ALIVE worker (others may have died)
         status = manager.master_json(manager.get(name)) or {}
-        return sum(1 for w in status.get("workers", []) if w.get("state") == "ALIVE") >= want
+        alive = {w.get("host") for w in status.get("workers", []) if w.get("state") == "ALIVE"}
+        return set(hosts) <= alive
 
     deadline = time.monotonic() + timeout
     while not registered():
