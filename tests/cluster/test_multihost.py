@@ -143,6 +143,57 @@ def test_a_training_step_runs_with_executors_on_the_worker_hosts(
         assert executors, f"no executor ran on {worker}"
 
 
+GLUE_STEP = """
+import sys
+from awsglue.context import GlueContext
+from awsglue.job import Job
+from awsglue.utils import getResolvedOptions
+from pyspark.context import SparkContext
+args = getResolvedOptions(sys.argv, ["JOB_NAME"])
+glue = GlueContext(SparkContext.getOrCreate())
+job = Job(glue)
+job.init(args["JOB_NAME"], args)
+events = glue.create_dynamic_frame.from_catalog(database="mh", table_name="events")
+glue.write_dynamic_frame.from_options(frame=events, connection_type="s3",
+                                      connection_options={"path": "s3://lake/mh_copy/"},
+                                      format="parquet")
+job.commit()
+"""
+
+
+def test_an_etl_job_and_a_notebook_step_run_with_executors_on_the_workers(
+        manager: ClusterManager, settings: Settings, tmp_path: Path) -> None:
+    import nbformat
+    from nbformat import v4
+
+    from sparkgrove.etl.runner import list_runs
+
+    script = tmp_path / "copy_job.py"
+    script.write_text(GLUE_STEP)
+    notebook = tmp_path / "hosts.ipynb"
+    nbformat.write(v4.new_notebook(cells=[v4.new_code_cell(
+        "print('COUNT', spark.range(5000).repartition(4).count())\n"
+        "hosts = spark.sparkContext._jsc.sc().getExecutorMemoryStatus().keySet().toString()\n"
+        "print('EXECUTOR HOSTS', hosts)")]), str(notebook))
+    steps = StepStore(manager.db)
+    queued = [add_step(steps, NAME, str(path), args, name=path.stem,
+                       action_on_failure="CONTINUE", log_dir=manager.folder(NAME) / "steps")
+              for path, args in ((script, ["--JOB_NAME", "across_hosts"]), (notebook, []))]
+    deadline = time.monotonic() + 400
+    for step in queued:
+        while not (done := steps.get(step.id)).state.final and time.monotonic() < deadline:
+            time.sleep(1)
+        assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
+    [run] = list_runs(Workspace(settings), "across_hosts")
+    assert run.state == "SUCCEEDED" and run.rows_written == 1500
+    runs = sorted((settings.workspace / "notebooks" / "runs").glob("*-hosts"))
+    executed = nbformat.read(str(runs[-1] / "hosts.ipynb"), as_version=4)
+    text = "".join(o.get("text", "") for c in executed.cells for o in c.get("outputs", []))
+    assert "COUNT 5000" in text
+    for worker in manager.get(NAME).spec.worker_hosts:
+        assert worker["host"] in text, text  # an executor on each worker host
+
+
 def test_a_worker_hosts_processes_killed_mid_step_still_give_the_same_model(
         manager: ClusterManager, settings: Settings, hosts: netns.Hosts) -> None:
     steps = StepStore(manager.db)
