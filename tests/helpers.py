@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import csv
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -56,3 +58,14 @@ def regression_rows(n: int, seed: int = 0) -> list[list[Any]]:
         y = round(3 * x1 + (2.0 if color == "red" else 0.0) + 0.1 * x2 + rng.normal(scale=0.2), 4)
         rows.append([x1, x2, color, y])
     return rows
+
+
+def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
+    """Poll ``check`` until it returns something true; fail naming ``what`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

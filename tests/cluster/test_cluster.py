@@ -12,7 +12,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,19 +28,9 @@ from sparkgrove.settings import Settings, load_settings
 from sparkgrove.store.db import open_database
 from sparkgrove.store.step_store import StepStore
 from sparkgrove.workspace import Workspace
-from tests.helpers import classification_rows, write_csv
+from tests.helpers import classification_rows, wait_for, write_csv
 
 SPEC = {"name": "tc", "workers": 2, "cores": 1, "memory": "1g"}
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.5)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,16 @@ from sparkgrove.store.db import open_database
 from sparkgrove.store.step_store import StepStore
 from sparkgrove.workspace import Workspace
 from tests.cluster import netns
-from tests.helpers import classification_rows, write_csv
+from tests.helpers import classification_rows, wait_for, write_csv
 
 NAME = "three"
+
+
+def completed(steps: StepStore, step_id: int, timeout: float) -> None:
+    """Wait for a step to end; it must have COMPLETED."""
+    done = wait_for(lambda: (s := steps.get(step_id)).state.final and s, timeout,
+                    f"step {step_id} to end")
+    assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
 
 
 def spec_text(hosts: netns.Hosts, primary: str, core: list[str], task: list[str],
@@ -132,10 +139,7 @@ def test_a_training_step_runs_with_executors_on_the_worker_hosts(
                                            "--model", "across", "--json"],
                     name="train", action_on_failure="CONTINUE",
                     log_dir=manager.folder(NAME) / "steps")
-    deadline = time.monotonic() + 300
-    while not (done := steps.get(step.id)).state.final and time.monotonic() < deadline:
-        time.sleep(1)
-    assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
+    completed(steps, step.id, 300)
     model = Workspace(settings).registry.get("across")
     assert model.lineage["spark_master"] == manager.get(NAME).master_url
     for worker in hosts.addresses[1:3]:
@@ -179,11 +183,8 @@ def test_an_etl_job_and_a_notebook_step_run_with_executors_on_the_workers(
     queued = [add_step(steps, NAME, str(path), args, name=path.stem,
                        action_on_failure="CONTINUE", log_dir=manager.folder(NAME) / "steps")
               for path, args in ((script, ["--JOB_NAME", "across_hosts"]), (notebook, []))]
-    deadline = time.monotonic() + 400
     for step in queued:
-        while not (done := steps.get(step.id)).state.final and time.monotonic() < deadline:
-            time.sleep(1)
-        assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
+        completed(steps, step.id, 300)
     [run] = list_runs(Workspace(settings), "across_hosts")
     assert run.state == "SUCCEEDED" and run.rows_written == 1500
     runs = sorted((settings.workspace / "notebooks" / "runs").glob("*-hosts"))
@@ -208,14 +209,9 @@ def test_a_worker_hosts_processes_killed_mid_step_still_give_the_same_model(
         return any(w.get("host") == task and w.get("coresused", 0) > 0
                    for w in status.get("workers", []))
 
-    deadline = time.monotonic() + 180
-    while not task_host_busy():
-        assert time.monotonic() < deadline, "no executor started on the task host"
-        time.sleep(0.3)
+    wait_for(task_host_busy, 180, "an executor on the task host")
     hosts.kill_namespace_processes(2)  # the worker and its executor, as a host going down
-    while not (done := steps.get(step.id)).state.final and time.monotonic() < deadline + 300:
-        time.sleep(1)
-    assert done.state == "COMPLETED", Path(done.log_path).read_text()[-3000:]
+    completed(steps, step.id, 300)
     registry = Workspace(settings).registry
     first = registry.load_tree_model(registry.get("across:1")).to_dict()
     again = registry.load_tree_model(registry.get("across:2")).to_dict()

@@ -10,8 +10,7 @@ import http.server
 import re
 import stat
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -24,6 +23,7 @@ from sparkgrove.store.step_store import StepStore
 from sparkgrove.workspace import Workspace
 from tests.console.big import NODES, PARTITIONS
 from tests.console.conftest import ARTIFACTS, CLUSTER, Console, Filled
+from tests.helpers import wait_for
 
 PAGES = ["/", "/catalog", "/catalog/demo/penguins", "/catalog/demo/penguins/sample",
          "/catalog/lab/evolving/diff", "/jobs", "/jobs/etl/1", "/models",
@@ -32,16 +32,6 @@ PAGES = ["/", "/catalog", "/catalog/demo/penguins", "/catalog/demo/penguins/samp
 ACTIONS = ["/models/penguin_sex/aliases", "/models/penguin_sex/aliases/production/delete",
            "/jobs/bookmarks/clean_penguins/reset", f"/clusters/{CLUSTER}/steps",
            f"/clusters/{CLUSTER}/stop"]
-
-
-def wait_for(check: Callable[[], Any], timeout: float, what: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = check()
-        if value:
-            return value
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
 def shot(page: Any, name: str) -> None:

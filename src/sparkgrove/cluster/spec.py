@@ -172,9 +172,7 @@ def build_spec(data: dict[str, Any], *, source: str = "the cluster spec") -> Clu
             f"{available / 2**30:.1f} GiB; lower 'memory' or 'workers'.")
     if per_worker < 256 * 2**20:
         raise ConfigError(f"{source}: 'memory' must be at least 256m per worker; got {memory}.")
-    bootstrap = data.get("bootstrap", [])
-    if not isinstance(bootstrap, list) or not all(isinstance(c, str) for c in bootstrap):
-        raise ConfigError(f"{source}: 'bootstrap' must be a list of shell command strings.")
+    bootstrap = _bootstrap(data, source)
     read = parse_configurations(data.get("configurations", []), source=source)
     defaults = dict(read.spark_defaults)
     if read.maximize_resource_allocation:
@@ -184,6 +182,13 @@ def build_spec(data: dict[str, Any], *, source: str = "the cluster spec") -> Clu
                        idle_timeout=parse_duration(data.get("idle_timeout", 0), "idle_timeout"),
                        bootstrap=tuple(bootstrap), spark_defaults=defaults,
                        spark_env=dict(read.spark_env), metrics=dict(read.metrics))
+
+
+def _bootstrap(data: dict[str, Any], source: str) -> list[str]:
+    bootstrap = data.get("bootstrap", [])
+    if not isinstance(bootstrap, list) or not all(isinstance(c, str) for c in bootstrap):
+        raise ConfigError(f"{source}: 'bootstrap' must be a list of shell command strings.")
+    return bootstrap
 
 
 def _host(value: Any, where: str, source: str) -> str:
@@ -243,9 +248,7 @@ def _build_hosts_spec(data: dict[str, Any], name: str, source: str) -> ClusterSp
         key = str(Path(str(key)).expanduser())
         if not Path(key).is_file():
             raise ConfigError(f"{source}: ssh.key {key} is not a file.")
-    bootstrap = data.get("bootstrap", [])
-    if not isinstance(bootstrap, list) or not all(isinstance(c, str) for c in bootstrap):
-        raise ConfigError(f"{source}: 'bootstrap' must be a list of shell command strings.")
+    bootstrap = _bootstrap(data, source)
     read = parse_configurations(data.get("configurations", []), source=source)
     defaults = dict(read.spark_defaults)
     for key_name, wanted in SECURE_DEFAULTS.items():

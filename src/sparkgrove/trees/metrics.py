@@ -54,9 +54,11 @@ def classification_metrics(y: npt.NDArray[np.int64], proba: npt.NDArray[np.float
     return metrics
 
 
-def area_under_roc(score: npt.NDArray[np.float64], positive: npt.NDArray[np.bool_],
-                   weight: npt.NDArray[np.float64]) -> float | None:
-    """Area under the ROC curve over every distinct score, by the trapezoid rule."""
+def _roc_points(score: npt.NDArray[np.float64], positive: npt.NDArray[np.bool_],
+                weight: npt.NDArray[np.float64]
+                ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]] | None:
+    """False and true positive rates at every distinct score, from (0, 0); ``None`` when one
+    class is absent."""
     pos_total = float(weight[positive].sum())
     neg_total = float(weight[~positive].sum())
     if pos_total == 0 or neg_total == 0:
@@ -64,10 +66,17 @@ def area_under_roc(score: npt.NDArray[np.float64], positive: npt.NDArray[np.bool
     order = np.argsort(-score, kind="mergesort")
     s, p, w = score[order], positive[order], weight[order]
     last = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]
-    tps = np.cumsum(w * p)[last]
-    fps = np.cumsum(w * ~p)[last]
-    tpr = np.r_[0.0, tps / pos_total, 1.0]
-    fpr = np.r_[0.0, fps / neg_total, 1.0]
+    return (np.r_[0.0, np.cumsum(w * ~p)[last] / neg_total],
+            np.r_[0.0, np.cumsum(w * p)[last] / pos_total])
+
+
+def area_under_roc(score: npt.NDArray[np.float64], positive: npt.NDArray[np.bool_],
+                   weight: npt.NDArray[np.float64]) -> float | None:
+    """Area under the ROC curve over every distinct score, by the trapezoid rule."""
+    points = _roc_points(score, positive, weight)
+    if points is None:
+        return None
+    fpr, tpr = np.r_[points[0], 1.0], np.r_[points[1], 1.0]
     return float(np.sum((fpr[1:] - fpr[:-1]) * (tpr[1:] + tpr[:-1]) / 2.0))
 
 
@@ -79,16 +88,8 @@ def roc_curve(score: npt.NDArray[np.float64], positive: npt.NDArray[np.bool_],
               weight: npt.NDArray[np.float64]) -> dict[str, list[float]] | None:
     """The ROC curve at up to :data:`ROC_POINTS` thresholds, as ``{"fpr": [...], "tpr":
     [...]}`` from (0, 0) to (1, 1); ``None`` when one class is absent."""
-    pos_total = float(weight[positive].sum())
-    neg_total = float(weight[~positive].sum())
-    if pos_total == 0 or neg_total == 0:
-        return None
-    order = np.argsort(-score, kind="mergesort")
-    s, p, w = score[order], positive[order], weight[order]
-    last = np.r_[np.flatnonzero(np.diff(s) != 0), s.size - 1]
-    tpr = np.r_[0.0, np.cumsum(w * p)[last] / pos_total]
-    fpr = np.r_[0.0, np.cumsum(w * ~p)[last] / neg_total]
-    return thin_curve(fpr, tpr)
+    points = _roc_points(score, positive, weight)
+    return None if points is None else thin_curve(*points)
 
 
 def thin_curve(fpr: npt.NDArray[np.float64], tpr: npt.NDArray[np.float64]
