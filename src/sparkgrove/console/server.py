@@ -20,6 +20,21 @@ def console_url(host: str, port: int) -> str:
     return f"http://{shown}:{port}"
 
 
+def check_free(host: str, port: int) -> None:
+    """Refuse, in one line, an address another process (an earlier console, say) holds."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as exc:
+            raise ConfigError(f"Cannot listen on {host}:{port}: {exc.strerror or exc}. Is a "
+                              "console already running there? Open it, or pick another port "
+                              "with --port.") from exc
+
+
 def serve_console(settings: Settings, *, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                   announce: Callable[[str], None] = print) -> None:
     """Serve the console of ``settings``' workspace; ``announce`` gets the address with the
@@ -30,6 +45,7 @@ def serve_console(settings: Settings, *, host: str = DEFAULT_HOST, port: int = D
 
     if not 0 < port < 65536:
         raise ConfigError(f"--port must be from 1 to 65535; got {port}.")
+    check_free(host, port)
     settings.ensure_dirs()
     token = ensure_token(settings)
     app = create_app(Workspace(settings), token)
