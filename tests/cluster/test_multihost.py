@@ -119,7 +119,7 @@ def test_up_starts_the_master_and_workers_on_their_hosts_securely(
     for proc in manager.get(NAME).processes:
         if not proc.get("host"):
             continue
-        conf = folder / "hosts" / proc["host"] / "daemon.conf"
+        conf = folder / "hosts" / proc["host"] / f"{proc['role']}.conf"
         assert stat.S_IMODE(conf.stat().st_mode) == 0o600
         assert "spark.network.crypto.enabled true" in conf.read_text()
         cmdline = Path(f"/proc/{proc['pid']}/cmdline").read_bytes().decode(errors="replace")
@@ -344,3 +344,96 @@ def test_a_cluster_started_with_sparks_own_scripts_is_used_with_master_and_spark
     finally:
         in_namespace(worker_ns, daemon, "stop", daemons.WORKER_CLASS, "1")
         in_namespace(master_ns, daemon, "stop", daemons.MASTER_CLASS, "1")
+
+
+def _get(url: str, cafile: Path | None = None, token: str | None = None
+         ) -> tuple[int, str, bytes]:
+    """Status, Location and body of one GET, redirects not followed."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args: object, **kwargs: object) -> None:
+            return None
+
+    handlers: list[urllib.request.BaseHandler] = [NoRedirect()]
+    if cafile is not None:
+        handlers.append(urllib.request.HTTPSHandler(
+            context=ssl.create_default_context(cafile=str(cafile))))
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    try:
+        with urllib.request.build_opener(*handlers).open(
+                urllib.request.Request(url, headers=headers), timeout=10) as resp:
+            return resp.status, resp.headers.get("Location", ""), resp.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.headers.get("Location", ""), exc.read()
+
+
+def test_web_uis_opted_in_with_tls_need_a_token_and_a_fixed_master_port_is_checked(
+        settings: Settings, hosts: netns.Hosts, tmp_path: Path) -> None:
+    """A spec with [web_ui] tls puts the UIs on the hosts' addresses: every port there is TLS
+    with a signed token, or a plain redirect to it; the master's fixed port is used, and a
+    second spec wanting the same port is refused before anything starts."""
+    from sparkgrove.cluster.web_ui import bearer_token, ca_file
+
+    manager = ClusterManager(settings, open_database(settings.catalog_url))
+    master_host, worker_host = hosts.addresses[0], hosts.addresses[1]
+    spec = tmp_path / "tls.toml"
+    spec.write_text(spec_text(hosts, master_host, [worker_host], [], name="tls").replace(
+        f'host = "{master_host}"\n', f'host = "{master_host}"\nport = 7177\n')
+        + "\n[web_ui]\ntls = true\n")
+    info = manager.up(load_spec(spec))
+    try:
+        assert info.master_url == f"spark://{master_host}:7177"
+        assert info.web_url.startswith(f"https://{master_host}:")
+        status = manager.status("tls")  # read over HTTPS with a token, not through SSH
+        assert status["master"]["alive_workers"] == 1
+        secret = manager.secret("tls")
+        ca = ca_file(manager.folder("tls"))
+        token = bearer_token(secret)
+        checked = 0
+        for proc in [p for p in info.processes if p.get("host")]:
+            conf = (manager.folder("tls") / "hosts" / proc["host"] / f"{proc['role']}.conf")
+            assert stat.S_IMODE(conf.stat().st_mode) == 0o600
+            for address in netns.listening(hosts, proc["host"], proc["pid"]):
+                host, port = address.rsplit(":", 1)
+                host = host.strip("[]").removeprefix("::ffff:")
+                assert host in (proc["host"], "127.0.0.1", "::1"), (proc["role"], address)
+                ui_ports = proc["ports"][1:] if proc["role"] == "master" else proc["ports"]
+                if host != proc["host"] or int(port) not in ui_ports:
+                    continue  # loopback, or an RPC port (authenticated, encrypted: see above)
+                if int(port) == proc["ports"][-1]:  # the HTTPS port
+                    url = f"https://{host}:{port}/json/"
+                    assert _get(url, ca)[0] == 403  # no token
+                    assert _get(url, ca, bearer_token("not the secret"))[0] == 403
+                    assert _get(url, ca, bearer_token(secret, now=time.time() - 3600))[0] == 403
+                    assert _get(f"https://{host}:{port}/static/spark-logo-77x50px-hd.png",
+                                ca)[0] == 403
+                    code, _, body = _get(url, ca, token)
+                    assert code == 200 and body.startswith(b"{"), (proc["role"], code)
+                else:  # the plain port serves nothing but a redirect to HTTPS
+                    code, location, body = _get(f"http://{host}:{port}/json/")
+                    assert 300 <= code < 400 and location.startswith(f"https://{host}:"), code
+                    assert b"spark" not in body.lower()
+                checked += 1
+        assert checked == 4  # master and worker: an HTTPS port and a redirect each
+        cli = subprocess.run([str(Path(sys.executable).parent / "sparkgrove"), "--workspace",
+                              str(settings.workspace), "cluster", "ui-token", "tls"],
+                             capture_output=True, text=True, timeout=60, check=False)
+        assert cli.returncode == 0, cli.stderr
+        assert _get(info.web_url + "/json/", ca, cli.stdout.strip())[0] == 200
+
+        clash = tmp_path / "clash.toml"
+        clash.write_text(spec_text(hosts, master_host, [hosts.addresses[2]], [], name="clash")
+                         .replace(f'host = "{master_host}"\n',
+                                  f'host = "{master_host}"\nport = 7177\n'))
+        with pytest.raises(EnvironmentProblem) as caught:
+            manager.up(load_spec(clash))
+        assert f"{master_host}: port 7177, fixed by the spec's [primary], is in use" in str(
+            caught.value)
+        assert processes.processes_mentioning(str(manager.folder("clash"))) == []
+    finally:
+        manager.down("tls")
+    for proc in info.processes:
+        assert not processes.process_alive(proc["pid"], proc["marker"]), proc

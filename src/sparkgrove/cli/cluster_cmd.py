@@ -70,7 +70,13 @@ def up(ctx: typer.Context,
     console.print(f"  master URL   {info.master_url}")
     console.print(f"  master UI    {info.web_url}")
     for i, proc in enumerate(workers_web, start=1):
-        console.print(f"  worker {i} UI  http://127.0.0.1:{proc['ports'][0]}")
+        where = proc.get("ui") or f"http://127.0.0.1:{proc['ports'][0]}"
+        console.print(f"  worker {i} UI  {where}", markup=False)
+    if spec.ui_tls:
+        from sparkgrove.cluster.web_ui import ca_file
+
+        console.print(f"  UIs need a token (`sparkgrove cluster ui-token {info.name}`) and trust "
+                      f"{ca_file(manager.folder(info.name))}", markup=False)
     connect_proc = next((p for p in info.processes if p["role"] == "connect"), None)
     if connect_proc:
         console.print(f"  Spark Connect sc://127.0.0.1:{connect_proc['ports'][0]} (token in "
@@ -137,6 +143,31 @@ def remove_workers(ctx: typer.Context, name: NameArg, hosts: HostsArg,
         how = "drained" if item["drained"] else f"not drained within {drain_timeout:.0f}s"
         console.print(f"worker on {item['host']} (pid {item['pid']}) {how}, stopped",
                       markup=False)
+
+
+@app.command("ui-token")
+def ui_token(ctx: typer.Context, name: NameArg,
+             minutes: Annotated[float, typer.Option(
+                 min=1, max=24 * 60, help="How long the token stays valid.")] = 10.0,
+             as_json: JsonOpt = False) -> None:
+    """Print a bearer token for the web UIs of a cluster whose spec has [web_ui] tls.
+
+    curl -H "Authorization: Bearer $(sparkgrove cluster ui-token NAME)" --cacert CA URL
+    """
+    from sparkgrove.cluster.web_ui import bearer_token, ca_file
+
+    manager = _manager(ctx)
+    info = manager.get(name)
+    if not info.spec.ui_tls:
+        raise ConfigError(f"Cluster {name}'s web UIs are on loopback on their hosts and take no "
+                          "token; reach them through `sparkgrove console` or an SSH tunnel, or "
+                          "add [web_ui] tls = true to its spec.")
+    token = bearer_token(manager.secret(name), minutes=minutes)
+    if as_json:
+        emit_json({"token": token, "minutes": minutes, "web_url": info.web_url,
+                   "ca_file": str(ca_file(manager.folder(name)))})
+        return
+    typer.echo(token)
 
 
 @app.command()

@@ -140,9 +140,9 @@ class ClusterManager:
         """What the master reports about itself, or ``None`` when it does not answer."""
         master = next((p for p in info.processes if p["role"] == "master"), None)
         if master is not None and master.get("host"):
-            from sparkgrove.cluster.multihost import master_json, ssh_host
+            from sparkgrove.cluster.multihost import master_status
 
-            return master_json(ssh_host(self, info.spec, master["host"]), master["ports"][1])
+            return master_status(self, info.spec, info.web_url)
         return daemons.master_json(info.web_url)
 
     def up(self, spec: ClusterSpec, *, timeout: float = DEFAULT_START_TIMEOUT,

@@ -9,7 +9,9 @@ every host first, then starts Spark's standalone daemons on them over SSH, secur
 * Off loopback, security stays on: ``spark.authenticate`` and RPC encryption
   (``spark.network.crypto.enabled``) for the daemons, the executors and the drivers; the master
   and the workers bind the addresses the spec names; their web UIs bind 127.0.0.1 on their host
-  (``SPARK_LOCAL_IP``), so the console and ``cluster status`` read them through SSH.
+  (``SPARK_LOCAL_IP``), so the console and ``cluster status`` read them through SSH. A spec with
+  ``[web_ui] tls = true`` puts the UIs on the hosts' addresses instead, behind TLS and signed
+  tokens (:mod:`sparkgrove.cluster.web_ui`); they are then read over HTTPS.
 """
 
 from __future__ import annotations
@@ -19,12 +21,13 @@ import re
 import shlex
 import socket
 import sys
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sparkgrove import processes
-from sparkgrove.cluster import daemons
+from sparkgrove.cluster import daemons, web_ui
 from sparkgrove.cluster.remote import SshHost
 from sparkgrove.cluster.spec import ClusterSpec
 from sparkgrove.errors import EnvironmentProblem
@@ -32,8 +35,12 @@ from sparkgrove.errors import EnvironmentProblem
 if TYPE_CHECKING:
     from sparkgrove.cluster.manager import ClusterManager
 
-_FREE_PORTS = ("import socket,sys\nfor a in sys.argv[1:]:\n s=socket.socket()\n s.bind((a,0))\n"
-               " print(s.getsockname()[1])\n s.close()")
+# every socket stays open until all are bound, so that two asked on one address differ
+_FREE_PORTS = ("import socket,sys\nheld=[]\nfor a in sys.argv[1:]:\n s=socket.socket()\n"
+               " s.bind((a,0))\n held.append(s)\n print(s.getsockname()[1])")
+_PORT_IN_USE = ("import socket,sys\nfor p in sys.argv[2:]:\n s=socket.socket()\n"
+                " s.setsockopt(socket.SOL_SOCKET,socket.SO_REUSEADDR,1)\n try:\n"
+                "  s.bind((sys.argv[1],int(p)))\n except OSError:\n  print(p)\n s.close()")
 _FETCH = ("import sys,urllib.request\ntry:\n print(urllib.request.urlopen(sys.argv[1],timeout=3)"
           ".read().decode())\nexcept Exception:\n sys.exit(3)")
 
@@ -56,6 +63,13 @@ def _java_major(text: str) -> int | None:
         return None
     major = int(match.group(1))
     return int(match.group(2) or 0) if major == 1 else major
+
+
+def fixed_ports(spec: ClusterSpec, address: str) -> list[int]:
+    """The ports the spec fixes on ``address`` (the master's, on the primary)."""
+    if address != spec.primary:
+        return []
+    return [p for p in (spec.master_port, spec.master_webui_port) if p is not None]
 
 
 def _check_host(manager: ClusterManager, spec: ClusterSpec, address: str) -> list[str]:
@@ -91,6 +105,13 @@ def _check_host(manager: ClusterManager, spec: ClusterSpec, address: str) -> lis
         problems.append(f"{address}: the workspace {manager.settings.workspace} (warehouse and "
                         "staging) is not on a file system this host shares with the client "
                         "(mount it at the same path on every host)")
+    wanted = fixed_ports(spec, address)
+    if wanted:
+        taken = host.run(f"{shlex.quote(sys.executable)} -c {shlex.quote(_PORT_IN_USE)} "
+                         f"{shlex.quote(address)} " + " ".join(map(str, wanted)), timeout=30)
+        for port in taken.out.split():
+            problems.append(f"{address}: port {port}, fixed by the spec's [primary], is in use "
+                            "there (stop what holds it, or leave the port out for a free one)")
     return problems
 
 
@@ -107,12 +128,19 @@ def preflight(manager: ClusterManager, spec: ClusterSpec,
             + "\n  - ".join(problems))
 
 
-def remote_env(manager: ClusterManager, spec: ClusterSpec) -> dict[str, str]:
-    """The daemons' environment on every host: web UIs on loopback, this client's Spark."""
+def ui_address(spec: ClusterSpec, address: str) -> str:
+    """Where the daemons of ``address`` bind their web UIs: loopback, or with ``[web_ui] tls``
+    the host's own address."""
+    return address if spec.ui_tls else processes.LOOPBACK
+
+
+def remote_env(manager: ClusterManager, spec: ClusterSpec, address: str) -> dict[str, str]:
+    """The daemons' environment on ``address``: where UIs bind, this client's Spark."""
     import os
 
     folder = manager.folder(spec.name)
-    env = {"SPARK_HOME": str(daemons.spark_home()), "SPARK_LOCAL_IP": processes.LOOPBACK,
+    env = {"SPARK_HOME": str(daemons.spark_home()),
+           "SPARK_LOCAL_IP": ui_address(spec, address),
            "SPARK_LOG_DIR": str(folder / "logs"), "SPARK_CONF_DIR": str(folder / "conf"),
            "PYSPARK_PYTHON": sys.executable, "PATH": os.environ.get("PATH", "/usr/bin:/bin")}
     if os.environ.get("JAVA_HOME"):
@@ -126,6 +154,18 @@ def free_ports(host: SshHost, *addresses: str) -> list[int]:
     out = host.check(f"{shlex.quote(sys.executable)} -c {shlex.quote(_FREE_PORTS)} "
                      + " ".join(shlex.quote(a) for a in addresses), "finding free ports")
     return [int(line) for line in out.split()]
+
+
+def master_status(manager: ClusterManager, spec: ClusterSpec, web_url: str
+                  ) -> dict[str, Any] | None:
+    """The master's JSON status: over HTTPS with a token when its UI is on its host's address
+    (``[web_ui] tls``), else read on its host through SSH (the UI listens on loopback there)."""
+    if web_url.startswith("https://"):
+        data = web_ui.fetch_json(web_url.rstrip("/") + "/json/", manager.secret(spec.name),
+                                 web_ui.ca_file(manager.folder(spec.name)))
+        return data if isinstance(data, dict) else None
+    assert spec.primary is not None
+    return master_json(ssh_host(manager, spec, spec.primary), int(web_url.rsplit(":", 1)[1]))
 
 
 def master_json(host: SshHost, web_port: int) -> dict[str, Any] | None:
@@ -152,13 +192,30 @@ def client_address(master_host: str) -> str:
         return str(probe.getsockname()[0])
 
 
-def daemon_properties(secret: str, spec: ClusterSpec) -> str:
-    """The daemons' properties file: authentication, encryption, no REST submission."""
+def daemon_properties(secret: str, spec: ClusterSpec, ui: dict[str, str] | None = None) -> str:
+    """The daemons' properties file: authentication, encryption, no REST submission, and the
+    UI's TLS and token filter (``ui``) when the spec opts in."""
     props = {"spark.authenticate": "true", "spark.authenticate.secret": secret,
              "spark.network.crypto.enabled": "true", "spark.master.rest.enabled": "false",
              # a worker removed by `remove-workers` is drained first (SIGPWR)
-             "spark.decommission.enabled": "true", **spec.spark_defaults}
+             "spark.decommission.enabled": "true", **spec.spark_defaults, **(ui or {})}
     return "".join(f"{k} {v}\n" for k, v in props.items())
+
+
+def _ui(manager: ClusterManager, spec: ClusterSpec, secret: str, address: str,
+        https_port: int | None) -> tuple[dict[str, str], str]:
+    """A daemon's UI properties and scheme: plain on loopback, or TLS with tokens."""
+    if not spec.ui_tls or https_port is None:
+        return {}, "http"
+    store, password = web_ui.host_keystore(manager.folder(spec.name), address, spec.web_ui)
+    return web_ui.ui_properties(secret, store, password, https_port), "https"
+
+
+def _ports(host: SshHost, wanted: Sequence[tuple[int | None, str]]) -> list[int]:
+    """A port for each ``(fixed port or None, address it binds)``: fixed ones as given, the
+    others free on the host."""
+    free = iter(free_ports(host, *(a for p, a in wanted if p is None)))
+    return [p if p is not None else next(free) for p, _ in wanted]
 
 
 def start_daemons(manager: ClusterManager, spec: ClusterSpec, secret: str, timeout: float,
@@ -169,36 +226,43 @@ def start_daemons(manager: ClusterManager, spec: ClusterSpec, secret: str, timeo
     address (on the primary's loopback) and the processes started."""
     assert spec.primary is not None
     folder = manager.folder(spec.name)
-    env = remote_env(manager, spec)
+    env = remote_env(manager, spec, spec.primary)
     spark_class = str(daemons.spark_home() / "bin" / "spark-class")
-    hosts = {a: ssh_host(manager, spec, a) for a in all_hosts(spec)}
-    primary = hosts[spec.primary]
-    primary.write_private(folder / "hosts" / spec.primary / "daemon.conf",
-                          daemon_properties(secret, spec))
+    primary = ssh_host(manager, spec, spec.primary)
     for command in spec.bootstrap:  # EMR's bootstrap actions: on every host, before Spark
         primary.check(f"cd {shlex.quote(str(folder))} && {command}",
                       f"the bootstrap command {command!r}", timeout=600)
-    master_port, web_port = free_ports(primary, spec.primary, processes.LOOPBACK)
+    bind = ui_address(spec, spec.primary)  # RPC, web UI and, with TLS, its HTTPS port
+    ports = _ports(primary, [(spec.master_port, spec.primary), (spec.master_webui_port, bind)]
+                   + ([(None, bind)] if spec.ui_tls else []))
+    master_port, web_port = ports[0], ports[1]
+    ui, scheme = _ui(manager, spec, secret, spec.primary, ports[2] if spec.ui_tls else None)
+    conf = folder / "hosts" / spec.primary / "master.conf"
+    primary.write_private(conf, daemon_properties(secret, spec, ui))
     master_url = f"spark://{spec.primary}:{master_port}"
-    web_url = f"http://{processes.LOOPBACK}:{web_port}"
+    web_url = (f"https://{spec.primary}:{ports[2]}" if scheme == "https"
+               else f"http://{processes.LOOPBACK}:{web_port}")
     started: list[dict[str, Any]] = []
     record(master_url, web_url, started)
     log = folder / "logs" / f"master-{spec.primary}.log"
     pid = primary.start([spark_class, daemons.MASTER_CLASS, "--host", spec.primary, "--port",
                          str(master_port), "--webui-port", str(web_port), "--properties-file",
-                         str(folder / "hosts" / spec.primary / "daemon.conf")], log, env, folder)
+                         str(conf)], log, env, folder)
     started.append({"role": "master", "pid": pid, "marker": daemons.MASTER_CLASS,
-                    "host": spec.primary, "ports": [master_port, web_port], "log": str(log)})
+                    "host": spec.primary, "ports": ports, "ui": web_url, "log": str(log)})
     record(master_url, web_url, started)
-    _wait(manager, spec, lambda: master_json(primary, web_port) is not None, timeout,
-          "the master to answer", started)
+
+    def status() -> dict[str, Any] | None:
+        return master_status(manager, spec, web_url)
+
+    _wait(manager, spec, lambda: status() is not None, timeout, "the master to answer", started)
     for worker in spec.worker_hosts:
         started += start_workers(manager, spec, secret, master_url, [worker])
         record(master_url, web_url, started)
 
     def all_registered() -> bool:
-        status = master_json(primary, web_port)
-        return status is not None and status.get("aliveworkers", 0) >= len(spec.worker_hosts)
+        found = status()
+        return found is not None and found.get("aliveworkers", 0) >= len(spec.worker_hosts)
 
     _wait(manager, spec, all_registered, timeout,
           f"{len(spec.worker_hosts)} worker(s) to register", started)
@@ -229,47 +293,50 @@ def start_workers(manager: ClusterManager, spec: ClusterSpec, secret: str, maste
                   workers: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Start a worker daemon on each of ``workers``' hosts (their properties copied first)."""
     folder = manager.folder(spec.name)
-    env = remote_env(manager, spec)
     spark_class = str(daemons.spark_home() / "bin" / "spark-class")
     started = []
     for worker in workers:
         address = worker["host"]
         host = ssh_host(manager, spec, address)
-        host.write_private(folder / "hosts" / address / "daemon.conf",
-                           daemon_properties(secret, spec))
         for command in spec.bootstrap:
             host.check(f"cd {shlex.quote(str(folder))} && {command}",
                        f"the bootstrap command {command!r}", timeout=600)
-        (web,) = free_ports(host, processes.LOOPBACK)
+        bind = ui_address(spec, address)  # web UI and, with TLS, its HTTPS port
+        ports = _ports(host, [(None, bind)] + ([(None, bind)] if spec.ui_tls else []))
+        ui, scheme = _ui(manager, spec, secret, address, ports[1] if spec.ui_tls else None)
+        conf = folder / "hosts" / address / "worker.conf"
+        host.write_private(conf, daemon_properties(secret, spec, ui))
         log = folder / "logs" / f"worker-{address}.log"
         pid = host.start(
             [spark_class, daemons.WORKER_CLASS, master_url, "--host", address, "--cores",
-             str(worker["cores"]), "--memory", worker["memory"], "--webui-port", str(web),
-             "--work-dir", str(folder / "work" / address), "--properties-file",
-             str(folder / "hosts" / address / "daemon.conf")], log, env, folder)
+             str(worker["cores"]), "--memory", worker["memory"], "--webui-port", str(ports[0]),
+             "--work-dir", str(folder / "work" / address), "--properties-file", str(conf)],
+            log, remote_env(manager, spec, address), folder)
+        ui_url = (f"https://{address}:{ports[1]}" if scheme == "https"
+                  else f"http://{processes.LOOPBACK}:{ports[0]} on {address}")
         started.append({"role": "worker", "pid": pid, "marker": daemons.WORKER_CLASS,
-                        "host": address, "group": worker["group"], "ports": [web],
-                        "log": str(log)})
+                        "host": address, "group": worker["group"], "ports": ports,
+                        "ui": ui_url, "log": str(log)})
     return started
 
 
-def drain_worker(host: SshHost, pid: int, primary: SshHost, web_port: int,
+def drain_worker(host: SshHost, pid: int, status: Callable[[], dict[str, Any] | None],
                  timeout: float) -> bool:
     """Decommission the worker ``pid`` (SIGPWR: Spark stops giving its executors tasks and lets
-    running ones finish) and wait until the master no longer counts it alive; whether it
-    drained within ``timeout``."""
+    running ones finish) and wait until the master (``status``) no longer counts it alive;
+    whether it drained within ``timeout``."""
     import time
 
-    before = master_json(primary, web_port) or {}
+    before = status() or {}
     ours = [w for w in before.get("workers", []) if w.get("host") == host.address
             and w.get("state") == "ALIVE"]
     host.run(f"kill -PWR {int(pid)}", timeout=20)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = master_json(primary, web_port) or {}
-        alive = [w for w in status.get("workers", []) if w.get("host") == host.address
+        now = status() or {}
+        alive = [w for w in now.get("workers", []) if w.get("host") == host.address
                  and w.get("state") == "ALIVE"]
-        busy = [w for w in status.get("workers", []) if w.get("host") == host.address
+        busy = [w for w in now.get("workers", []) if w.get("host") == host.address
                 and w.get("coresused", 0) > 0]
         if not alive and not busy:
             return True

@@ -66,12 +66,11 @@ def remove_workers(manager: ClusterManager, name: str, hosts: list[str], *, drai
     if known <= set(hosts):
         raise ConfigError(f"Removing every worker would leave cluster {name} without one; "
                           f"`sparkgrove cluster down {name}` stops it.")
-    master = next(p for p in info.processes if p["role"] == "master")
-    primary = ssh_host(manager, spec, master["host"])
     removed = []
     for proc in [p for p in info.processes if p["role"] == "worker" and p["host"] in hosts]:
         host = ssh_host(manager, spec, proc["host"])
-        drained = drain_worker(host, proc["pid"], primary, master["ports"][1], drain_timeout)
+        drained = drain_worker(host, proc["pid"], lambda: manager.master_json(info),
+                               drain_timeout)
         manager.stop(spec, proc)
         removed.append({"host": proc["host"], "pid": proc["pid"], "drained": drained})
     shrunk = dataclasses.replace(

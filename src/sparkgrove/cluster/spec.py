@@ -26,6 +26,8 @@ workers are then the hosts of the core and task groups, each with its cores and 
 
     [primary]                        # the master's host, and the address it binds
     host = "10.0.0.5"
+    port = 7077                      # optional: the master's port (default: a free one)
+    webui_port = 8080                # optional: its web UI's port (default: a free one)
 
     [[core]]                         # one worker per host
     hosts = ["10.0.0.6", "10.0.0.7"]
@@ -41,6 +43,11 @@ workers are then the hosts of the core and task groups, each with its cores and 
     user = "spark"
     key = "~/.ssh/cluster_ed25519"
     port = 22
+
+    [web_ui]                         # optional: UIs on the hosts' addresses, over TLS, each
+    tls = true                       # request signed with a token (default: loopback only)
+    keystore = "/etc/spark/ui.p12"   # optional PKCS12 keystore (default: a self-signed
+    password_file = "/etc/spark/ui.pw"  # certificate per host); its password, mode 0600
 
 or a JSON file: EMR's configurations list as AWS documents it (``[{"Classification":
 "spark-defaults", "Properties": {...}}, ...]``, the other fields then come from flags), or an
@@ -62,7 +69,7 @@ from sparkgrove.errors import ConfigError
 from sparkgrove.names import check_name
 
 ALLOWED_KEYS = ("name", "workers", "cores", "memory", "idle_timeout", "bootstrap",
-                "configurations", "primary", "core", "task", "ssh")
+                "configurations", "primary", "core", "task", "ssh", "web_ui")
 GROUPS = ("core", "task")
 SECURE_DEFAULTS = {"spark.authenticate": "true", "spark.network.crypto.enabled": "true"}
 """What a cluster off loopback keeps on: a spec setting either to anything else is refused."""
@@ -94,6 +101,18 @@ class ClusterSpec:
     """One entry per worker: ``host``, ``group`` (core or task), ``cores``, ``memory``."""
     ssh: dict[str, Any] = field(default_factory=dict)
     """``user``, ``key`` (a file), ``port``."""
+    master_port: int | None = None
+    """The master's RPC port on ``primary``; ``None``: a free port chosen at ``up``."""
+    master_webui_port: int | None = None
+    """The master's web UI port; ``None``: a free port chosen at ``up``."""
+    web_ui: dict[str, Any] = field(default_factory=dict)
+    """Empty: the daemons' UIs on loopback. Else ``tls`` (true), ``keystore`` and
+    ``password_file`` (both optional): UIs on the hosts' addresses, see :mod:`.web_ui`."""
+
+    @property
+    def ui_tls(self) -> bool:
+        """Whether the daemons' web UIs listen on their hosts' addresses, over TLS."""
+        return bool(self.web_ui.get("tls"))
 
     @property
     def remote(self) -> bool:
@@ -115,7 +134,9 @@ class ClusterSpec:
                    spark_env=dict(data["spark_env"]), metrics=dict(data.get("metrics", {})),
                    primary=data.get("primary"),
                    worker_hosts=tuple(dict(w) for w in data.get("worker_hosts", ())),
-                   ssh=dict(data.get("ssh", {})))
+                   ssh=dict(data.get("ssh", {})), master_port=data.get("master_port"),
+                   master_webui_port=data.get("master_webui_port"),
+                   web_ui=dict(data.get("web_ui", {})))
 
 
 def parse_memory(text: str, where: str) -> int:
@@ -155,7 +176,7 @@ def build_spec(data: dict[str, Any], *, source: str = "the cluster spec") -> Clu
     if "name" not in data:
         raise ConfigError(f"{source}: the field 'name' is required.")
     name = check_name(str(data["name"]), "cluster")
-    if any(key in data for key in ("primary", *GROUPS, "ssh")):
+    if any(key in data for key in ("primary", *GROUPS, "ssh", "web_ui")):
         return _build_hosts_spec(data, name, source)
     workers = data.get("workers", DEFAULT_WORKERS)
     cores = data.get("cores", DEFAULT_CORES)
@@ -209,7 +230,14 @@ def _build_hosts_spec(data: dict[str, Any], name: str, source: str) -> ClusterSp
     if not isinstance(primary, dict) or "host" not in primary:
         raise ConfigError(f"{source}: [primary] with a 'host' is required when the spec names "
                           "hosts.")
+    if set(primary) - {"host", "port", "webui_port"}:
+        raise ConfigError(f"{source}: [primary] takes 'host', 'port' and 'webui_port'; got "
+                          f"{', '.join(sorted(set(primary) - {'host', 'port', 'webui_port'}))}.")
     master = _host(primary["host"], "primary.host", source)
+    ports = {key: _port(primary.get(key), f"primary.{key}", source)
+             for key in ("port", "webui_port")}
+    if ports["port"] is not None and ports["port"] == ports["webui_port"]:
+        raise ConfigError(f"{source}: primary.port and primary.webui_port must differ.")
     workers: list[dict[str, Any]] = []
     for group in GROUPS:
         entries = data.get(group, [])
@@ -240,9 +268,7 @@ def _build_hosts_spec(data: dict[str, Any], name: str, source: str) -> ClusterSp
     ssh = data.get("ssh", {})
     if not isinstance(ssh, dict) or set(ssh) - {"user", "key", "port"}:
         raise ConfigError(f"{source}: [ssh] takes 'user', 'key' and 'port'.")
-    port = ssh.get("port", 22)
-    if not isinstance(port, int) or not 0 < port < 65536:
-        raise ConfigError(f"{source}: ssh.port must be a port number; got {port!r}.")
+    port = _port(ssh.get("port", 22), "ssh.port", source)
     key = ssh.get("key")
     if key is not None:
         key = str(Path(str(key)).expanduser())
@@ -259,7 +285,9 @@ def _build_hosts_spec(data: dict[str, Any], name: str, source: str) -> ClusterSp
     if "SPARK_LOCAL_IP" in read.spark_env or "SPARK_PUBLIC_DNS" in read.spark_env:
         raise ConfigError(f"{source}: spark-env's SPARK_LOCAL_IP/SPARK_PUBLIC_DNS are set by "
                           "sparkgrove: the daemons bind the spec's host addresses and keep their "
-                          "web UIs on loopback. Remove them.")
+                          "web UIs on loopback (or, with [web_ui] tls, on those addresses). "
+                          "Remove them.")
+    web_ui = _web_ui(data.get("web_ui"), defaults, source)
     cores = min(w["cores"] for w in workers)
     memory = min((w["memory"] for w in workers), key=lambda m: parse_memory(m, "memory"))
     _check_executor_fits(defaults, cores, parse_memory(memory, "memory"), memory, source)
@@ -268,7 +296,49 @@ def _build_hosts_spec(data: dict[str, Any], name: str, source: str) -> ClusterSp
                        bootstrap=tuple(bootstrap), spark_defaults=defaults,
                        spark_env=dict(read.spark_env), metrics=dict(read.metrics),
                        primary=master, worker_hosts=tuple(workers),
-                       ssh={"user": ssh.get("user"), "key": key, "port": port})
+                       ssh={"user": ssh.get("user"), "key": key, "port": port},
+                       master_port=ports["port"], master_webui_port=ports["webui_port"],
+                       web_ui=web_ui)
+
+
+def _port(value: Any, where: str, source: str) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 < value < 65536:
+        raise ConfigError(f"{source}: {where} must be a port number (1-65535); got {value!r}.")
+    return value
+
+
+_UI_OWNED = ("spark.ui.filters", "spark.ssl.standalone.", "spark.org.apache.spark.ui.")
+
+
+def _web_ui(value: Any, defaults: dict[str, str], source: str) -> dict[str, Any]:
+    """``[web_ui]``: absent, the UIs stay on loopback; else TLS and tokens, never plain."""
+    owned = sorted(k for k in defaults if k.startswith(_UI_OWNED))
+    if owned:
+        raise ConfigError(f"{source}: {', '.join(owned)} are set by sparkgrove on a cluster of "
+                          "several hosts (UIs on loopback, or TLS and tokens with [web_ui]); "
+                          "remove them and use [web_ui] tls, keystore and password_file.")
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or set(value) - {"tls", "keystore", "password_file"}:
+        raise ConfigError(f"{source}: [web_ui] takes 'tls', 'keystore' and 'password_file'.")
+    if value.get("tls") is not True:
+        raise ConfigError(f"{source}: web_ui.tls must be true: a web UI on a host's address "
+                          "without TLS would be readable and forgeable on the network. Remove "
+                          "[web_ui] to keep the UIs on loopback.")
+    keystore, password = value.get("keystore"), value.get("password_file")
+    if (keystore is None) != (password is None):
+        raise ConfigError(f"{source}: web_ui.keystore and web_ui.password_file go together "
+                          "(or leave both out for a self-signed certificate per host).")
+    web_ui: dict[str, Any] = {"tls": True}
+    if keystore is not None:
+        for field_name, text in (("keystore", keystore), ("password_file", password)):
+            path = Path(str(text)).expanduser()
+            if not path.is_file():
+                raise ConfigError(f"{source}: web_ui.{field_name} {path} is not a file.")
+            web_ui[field_name] = str(path)
+    return web_ui
 
 
 def _check_executor_fits(defaults: dict[str, str], cores: int, per_worker: int, memory: str,
