@@ -145,9 +145,13 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the 28-column data")
     parser.add_argument("--census-rows", type=int, default=150_000)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--only", choices=("census", "boosting"),
+                        help="run one of the two benchmarks")
     args = parser.parse_args()
-    census_bench(args.census_rows, args.repeats)
-    boosting_bench(args.rows, args.repeats)
+    if args.only != "boosting":
+        census_bench(args.census_rows, args.repeats)
+    if args.only != "census":
+        boosting_bench(args.rows, args.repeats)
 
 
 if __name__ == "__main__":

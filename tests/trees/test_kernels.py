@@ -4,7 +4,7 @@ import pytest
 from sparkgrove.trees import kernels
 
 
-@pytest.mark.parametrize("n", [0, 1, 5, 32_768, 32_769, 300_001])
+@pytest.mark.parametrize("n", [0, 1, 5, 8_192, 8_193, 16_385, 300_001])
 def test_partition_keeps_row_order_and_sums_across_chunk_boundaries(n: int) -> None:
     rng = np.random.default_rng(n)
     col = rng.integers(0, 32, 600_000).astype(np.uint8)

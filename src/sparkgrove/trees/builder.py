@@ -152,7 +152,9 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             stats[2] = squares_sum
         return float(kernels.impurity(stats, config.impurity, config.n_classes))
 
-    root_rows = np.flatnonzero(counts > 0).astype(np.int64)
+    present = counts > 0
+    root_rows = (np.arange(counts.shape[0], dtype=np.int64) if present.all()
+                 else np.flatnonzero(present).astype(np.int64, copy=False))
     root_hist = histogram(root_rows)
     root = _Node(rows=root_rows, stats=root_hist[0].sum(axis=0), depth=0, hist=root_hist)
     nodes = [root]

@@ -545,6 +545,7 @@ class BoostingGrowth:
         importances = np.zeros(n_features)
         best_error, best_m = math.inf, 1
         xbr = est._row_major(xb)
+        buffers = tuple(np.empty(n_rows) for _ in range(4)) if newton else None
         first = 0
         if newton:
             # LightGBM's start: a constant score, the loss's optimum, then every tree a step
@@ -564,7 +565,7 @@ class BoostingGrowth:
                 data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=target,
                             weight=train_weight, is_cls=False, xbr=xbr,
                             stats=kernels.newton_stats(score, target, train_weight, counts,
-                                                       NEWTON_LOSSES[self.loss]))
+                                                       NEWTON_LOSSES[self.loss], buffers))
             else:
                 residual: npt.NDArray[np.float64] = np.asarray(
                     target if m == 0 else negative_gradient(score, target), dtype=np.float64)

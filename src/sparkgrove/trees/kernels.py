@@ -12,9 +12,14 @@ import types
 import numba
 import numpy as np
 
+from sparkgrove.trees.intrinsics import prefetch
+
 GINI, ENTROPY, VARIANCE = 0, 1, 2
 INVALID = -np.inf
 LOG2 = math.log(2.0)
+
+PREFETCH_AHEAD = 8
+"""How many rows ahead the row-wise histogram asks for a row's bins and statistics."""
 
 # Split kinds in the result vector of best_split.
 CONTINUOUS, ORDERED, UNORDERED = 0, 1, 2
@@ -84,7 +89,8 @@ def build_histogram_rows(xbr, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist,
                          n_threads):
     """:func:`build_histogram` over the row-major bin matrix ``xbr`` (rows x features): each
     thread takes a share of the rows and reads each row's bins in one cache line (LightGBM's
-    row-wise histograms), into a histogram of its own; the shares are then added up."""
+    row-wise histograms), into a histogram of its own; the shares are then added up. The row
+    ``PREFETCH_AHEAD`` places on is asked for early: a deep node's rows are sparse."""
     n = rows.shape[0]
     n_features = xbr.shape[1]
     local = np.zeros((n_threads, hist.shape[0], hist.shape[1], hist.shape[2]))
@@ -95,6 +101,15 @@ def build_histogram_rows(xbr, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist,
         start = t * step
         stop = min(n, start + step)
         for i in range(start, stop):
+            if i + PREFETCH_AHEAD < stop:
+                ahead = rows[i + PREFETCH_AHEAD]
+                prefetch(xbr, ahead)
+                prefetch(w, ahead)
+                prefetch(cnt, ahead)
+                if is_cls:
+                    prefetch(y, ahead)
+                else:
+                    prefetch(wy, ahead)
             r = rows[i]
             row = xbr[r]
             if is_cls:
@@ -321,7 +336,7 @@ def partition(rows, col, goes_left, values):
     """
     n = rows.shape[0]
     with_values = values.shape[0] > 0
-    n_chunks = max(1, min(64, n // 32768))
+    n_chunks = max(1, min(64, n // 8192))
     size = (n + n_chunks - 1) // n_chunks
     lefts = np.zeros(n_chunks, dtype=np.int64)
     sums_left = np.zeros(n_chunks)
@@ -427,18 +442,13 @@ LOGISTIC, SQUARED = 0, 1
 
 
 @numba.njit(parallel=True, cache=True)
-def newton_stats(score, target, weight, counts, loss):
-    """One Newton boosting step's per-row statistics in one pass, without temporaries: the
-    weight ``w = weight x count x h``, ``w r`` and ``w r²`` for the step ``r = -g / h`` of MLlib's
-    logistic loss ``2 log(1 + exp(-2yF))`` or squared loss ``(y - F)²``."""
+def _newton_rows(score, target, weight, counts, loss, w, wy, wyy):
     n = score.shape[0]
-    w = np.empty(n)
-    wy = np.empty(n)
-    wyy = np.empty(n)
     for i in numba.prange(n):
         y = target[i]
         if loss == LOGISTIC:
-            g = 4.0 * y / (1.0 + math.exp(2.0 * y * score[i]))  # the negative gradient
+            # score holds exp(2 y F) here: numpy's vectorised exp, done by the caller
+            g = 4.0 * y / (1.0 + score[i])  # the negative gradient
             h = max(g * y * (2.0 - 0.5 * g * y), 1e-12)
         else:
             g = 2.0 * (y - score[i])
@@ -448,6 +458,28 @@ def newton_stats(score, target, weight, counts, loss):
         w[i] = wi
         wy[i] = wi * r
         wyy[i] = wi * r * r
+
+
+Stats = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def newton_stats(score: np.ndarray, target: np.ndarray, weight: np.ndarray, counts: np.ndarray,
+                 loss: int, out: tuple[np.ndarray, ...] | None = None) -> Stats:
+    """One Newton boosting step's per-row statistics: the weight ``w = weight x count x h``,
+    ``w r`` and ``w r²`` for the step ``r = -g / h`` of MLlib's logistic loss
+    ``2 log(1 + exp(-2yF))`` or squared loss ``(y - F)²``. ``out`` (three arrays, or four with
+    a scratch one for the logistic loss) is reused between steps instead of new arrays."""
+    n = score.shape[0]
+    w, wy, wyy, scratch = out if out is not None else (np.empty(n), np.empty(n), np.empty(n),
+                                                      np.empty(n))
+    values = score
+    if loss == LOGISTIC:
+        np.multiply(target, score, out=scratch)
+        scratch *= 2.0
+        with np.errstate(over="ignore"):  # exp(large) is inf: g is then 0, as it should be
+            np.exp(scratch, out=scratch)
+        values = scratch
+    _newton_rows(values, target, weight, counts, loss, w, wy, wyy)
     return w, wy, wyy
 
 
