@@ -150,7 +150,7 @@ def ui_token(ctx: typer.Context, name: NameArg,
              minutes: Annotated[float, typer.Option(
                  min=1, max=24 * 60, help="How long the token stays valid.")] = 10.0,
              as_json: JsonOpt = False) -> None:
-    """Print a bearer token for the web UIs of a cluster whose spec has [web_ui] tls.
+    """Print a bearer token for the web UIs of a cluster whose spec has \\[web_ui] tls.
 
     curl -H "Authorization: Bearer $(sparkgrove cluster ui-token NAME)" --cacert CA URL
     """

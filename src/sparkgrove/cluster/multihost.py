@@ -203,12 +203,13 @@ def daemon_properties(secret: str, spec: ClusterSpec, ui: dict[str, str] | None 
 
 
 def _ui(manager: ClusterManager, spec: ClusterSpec, secret: str, address: str,
-        https_port: int | None) -> tuple[dict[str, str], str]:
-    """A daemon's UI properties and scheme: plain on loopback, or TLS with tokens."""
-    if not spec.ui_tls or https_port is None:
-        return {}, "http"
+        ports: list[int]) -> dict[str, str]:
+    """A daemon's UI properties: none on loopback; with ``[web_ui] tls``, TLS on its HTTPS port
+    (the last of ``ports``) and the token filter."""
+    if not spec.ui_tls:
+        return {}
     store, password = web_ui.host_keystore(manager.folder(spec.name), address, spec.web_ui)
-    return web_ui.ui_properties(secret, store, password, https_port), "https"
+    return web_ui.ui_properties(secret, store, password, ports[-1])
 
 
 def _ports(host: SshHost, wanted: Sequence[tuple[int | None, str]]) -> list[int]:
@@ -236,11 +237,11 @@ def start_daemons(manager: ClusterManager, spec: ClusterSpec, secret: str, timeo
     ports = _ports(primary, [(spec.master_port, spec.primary), (spec.master_webui_port, bind)]
                    + ([(None, bind)] if spec.ui_tls else []))
     master_port, web_port = ports[0], ports[1]
-    ui, scheme = _ui(manager, spec, secret, spec.primary, ports[2] if spec.ui_tls else None)
+    ui = _ui(manager, spec, secret, spec.primary, ports)
     conf = folder / "hosts" / spec.primary / "master.conf"
     primary.write_private(conf, daemon_properties(secret, spec, ui))
     master_url = f"spark://{spec.primary}:{master_port}"
-    web_url = (f"https://{spec.primary}:{ports[2]}" if scheme == "https"
+    web_url = (f"https://{spec.primary}:{ports[-1]}" if spec.ui_tls
                else f"http://{processes.LOOPBACK}:{web_port}")
     started: list[dict[str, Any]] = []
     record(master_url, web_url, started)
@@ -303,7 +304,7 @@ def start_workers(manager: ClusterManager, spec: ClusterSpec, secret: str, maste
                        f"the bootstrap command {command!r}", timeout=600)
         bind = ui_address(spec, address)  # web UI and, with TLS, its HTTPS port
         ports = _ports(host, [(None, bind)] + ([(None, bind)] if spec.ui_tls else []))
-        ui, scheme = _ui(manager, spec, secret, address, ports[1] if spec.ui_tls else None)
+        ui = _ui(manager, spec, secret, address, ports)
         conf = folder / "hosts" / address / "worker.conf"
         host.write_private(conf, daemon_properties(secret, spec, ui))
         log = folder / "logs" / f"worker-{address}.log"
@@ -312,7 +313,7 @@ def start_workers(manager: ClusterManager, spec: ClusterSpec, secret: str, maste
              str(worker["cores"]), "--memory", worker["memory"], "--webui-port", str(ports[0]),
              "--work-dir", str(folder / "work" / address), "--properties-file", str(conf)],
             log, remote_env(manager, spec, address), folder)
-        ui_url = (f"https://{address}:{ports[1]}" if scheme == "https"
+        ui_url = (f"https://{address}:{ports[-1]}" if spec.ui_tls
                   else f"http://{processes.LOOPBACK}:{ports[0]} on {address}")
         started.append({"role": "worker", "pid": pid, "marker": daemons.WORKER_CLASS,
                         "host": address, "group": worker["group"], "ports": ports,
