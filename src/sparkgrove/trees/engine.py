@@ -26,7 +26,7 @@ import math
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -539,6 +539,8 @@ class BoostingGrowth:
                 raise DataError(f"validation_fraction={self.validation_fraction} leaves no "
                                 "training or no validation rows; change it or add rows.")
         train_weight = np.where(held_out, 0.0, weight)
+        config = replace(config, side_weight=_side_weight(
+            newton, weight[~held_out], self.min_instances_per_node, bins))
         score = np.zeros(n_rows)
         trees: list[Tree] = []
         tree_weights: list[float] = []
@@ -600,6 +602,28 @@ class BoostingGrowth:
         if self.subsampling_rate < 1.0:
             keep = keep & (rng.random(n_rows) < self.subsampling_rate)
         return keep.astype(np.float64)
+
+
+NEWTON_MIN_HESSIAN = 1e-3
+"""With Newton leaves, the summed hessian a split's side needs, times the mean row weight
+(LightGBM's ``min_sum_hessian_in_leaf``), when ``min_instances_per_node`` is 1."""
+
+
+def _side_weight(newton: bool, weight: Array, min_instances: int,
+                 bins: list[FeatureBins]) -> float | None:
+    """The weight a boosting tree's split sides need in place of a row count, when histograms
+    can leave counts out (:attr:`GrowConfig.side_weight`); ``None`` when they cannot.
+
+    MLlib's leaves on unweighted rows: a side's weight is its row count, exactly (integers), so
+    ``min_instances - 0.5`` is the same rule. Newton leaves weigh rows by their hessians; with
+    ``min_instances_per_node`` 1 and no categorical feature (whose small categories are told
+    by their row counts) a side needs :data:`NEWTON_MIN_HESSIAN` of it, as LightGBM's do.
+    """
+    if not newton:
+        return min_instances - 0.5 if bool((weight == 1.0).all()) else None
+    if min_instances > 1 or any(b.categorical for b in bins) or weight.size == 0:
+        return None
+    return NEWTON_MIN_HESSIAN * float(weight.mean())
 
 
 LEAF_VALUES = ("gradient", "newton")

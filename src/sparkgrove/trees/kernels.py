@@ -84,22 +84,62 @@ def build_histogram(xb, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist, squar
                     h[b, 3] += gc[i]
 
 
+@numba.njit(inline="always", cache=True)
+def _add_row(h, row, n_features, is_cls, c, wr, sr, qr, cr, k, squares, counted):
+    if is_cls:
+        for f in range(n_features):
+            b = row[f]
+            h[f, b, c] += wr
+            h[f, b, k - 1] += cr
+    elif squares:
+        for f in range(n_features):
+            b = row[f]
+            h[f, b, 0] += wr
+            h[f, b, 1] += sr
+            h[f, b, 2] += qr
+            h[f, b, 3] += cr
+    elif counted:
+        for f in range(n_features):
+            b = row[f]
+            h[f, b, 0] += wr
+            h[f, b, 1] += sr
+            h[f, b, 3] += cr
+    else:
+        for f in range(n_features):
+            b = row[f]
+            h[f, b, 0] += wr
+            h[f, b, 1] += sr
+
+
 @numba.njit(parallel=True, cache=True)
 def build_histogram_rows(xbr, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist, squares,
-                         n_threads):
+                         counted, n_threads):
     """:func:`build_histogram` over the row-major bin matrix ``xbr`` (rows x features): each
     thread takes a share of the rows and reads each row's bins in one cache line (LightGBM's
     row-wise histograms), into a histogram of its own; the shares are then added up. The row
-    ``PREFETCH_AHEAD`` places on is asked for early: a deep node's rows are sparse."""
+    ``PREFETCH_AHEAD`` places on is asked for early: a deep node's rows are sparse. When
+    ``rows`` is every row, they are read in order, without the index.
+
+    Without ``counted`` a regression histogram leaves the raw counts at zero too (two numbers
+    per bin instead of three: the caller knows its nodes' sizes another way)."""
     n = rows.shape[0]
+    dense = n == xbr.shape[0]
     n_features = xbr.shape[1]
-    local = np.zeros((n_threads, hist.shape[0], hist.shape[1], hist.shape[2]))
-    step = (n + n_threads - 1) // n_threads
     k = hist.shape[2]
+    # two numbers per bin are summed in a histogram half as wide, which stays in L1
+    compact = not is_cls and not squares and not counted
+    local = np.zeros((n_threads, hist.shape[0], hist.shape[1], 2 if compact else k))
+    step = (n + n_threads - 1) // n_threads
     for t in numba.prange(n_threads):
         h = local[t]
         start = t * step
         stop = min(n, start + step)
+        if dense:
+            for r in range(start, stop):
+                _add_row(h, xbr[r], n_features, is_cls, y[r] if is_cls else 0, w[r],
+                         0.0 if is_cls else wy[r], wyy[r] if squares and not is_cls else 0.0,
+                         cnt[r], k, squares, counted)
+            continue
         for i in range(start, stop):
             if i + PREFETCH_AHEAD < stop:
                 ahead = rows[i + PREFETCH_AHEAD]
@@ -111,35 +151,15 @@ def build_histogram_rows(xbr, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist,
                 else:
                     prefetch(wy, ahead)
             r = rows[i]
-            row = xbr[r]
-            if is_cls:
-                c = y[r]
-                wr = w[r]
-                cr = cnt[r]
-                for f in range(n_features):
-                    b = row[f]
-                    h[f, b, c] += wr
-                    h[f, b, k - 1] += cr
-            else:
-                wr = w[r]
-                sr = wy[r]
-                cr = cnt[r]
-                if squares:
-                    qr = wyy[r]
-                    for f in range(n_features):
-                        b = row[f]
-                        h[f, b, 0] += wr
-                        h[f, b, 1] += sr
-                        h[f, b, 2] += qr
-                        h[f, b, 3] += cr
-                else:
-                    for f in range(n_features):
-                        b = row[f]
-                        h[f, b, 0] += wr
-                        h[f, b, 1] += sr
-                        h[f, b, 3] += cr
+            _add_row(h, xbr[r], n_features, is_cls, y[r] if is_cls else 0, w[r],
+                     0.0 if is_cls else wy[r], wyy[r] if squares and not is_cls else 0.0,
+                     cnt[r], k, squares, counted)
     for t in range(n_threads):
-        hist += local[t]
+        if compact:
+            hist[:, :, 0] += local[t, :, :, 0]
+            hist[:, :, 1] += local[t, :, :, 1]
+        else:
+            hist += local[t]
 
 
 @numba.njit(cache=True)
