@@ -540,7 +540,7 @@ class BoostingGrowth:
                                 "training or no validation rows; change it or add rows.")
         train_weight = np.where(held_out, 0.0, weight)
         config = replace(config, side_weight=_side_weight(
-            newton, weight[~held_out], self.min_instances_per_node, bins))
+            newton, weight[~held_out], est.min_instances_per_node, bins))
         score = np.zeros(n_rows)
         trees: list[Tree] = []
         tree_weights: list[float] = []
