@@ -33,3 +33,25 @@ def test_newton_stats_are_the_logistic_and_squared_steps() -> None:
     np.testing.assert_allclose(wyy, weight * counts * g * g / h, atol=1e-12)
     w, wy, _ = kernels.newton_stats(score, target, weight, counts, kernels.SQUARED)
     np.testing.assert_allclose(wy, weight * counts * 2 * (target - score))
+
+
+@pytest.mark.parametrize("every_row", [True, False])
+def test_histograms_without_counts_sum_the_same_weights(every_row: bool) -> None:
+    rng = np.random.default_rng(7)
+    n, n_features = 20_000, 6
+    xbr = rng.integers(0, 9, size=(n, n_features)).astype(np.uint8)
+    w, wy, cnt = rng.random(n), rng.normal(size=n), np.ones(n)
+    rows = (np.arange(n) if every_row else np.sort(rng.choice(n, 5_000, replace=False))
+            ).astype(np.int64)
+    y = np.zeros(n, dtype=np.int64)
+    counted, compact = np.zeros((n_features, 10, 4)), np.zeros((n_features, 10, 4))
+    for hist, with_counts in ((counted, True), (compact, False)):
+        kernels.build_histogram_rows(xbr, rows, y, w, wy, np.empty(0), cnt, False, 0, hist,
+                                     False, with_counts, 2)
+    expected = np.zeros((n_features, 10))
+    for f in range(n_features):
+        np.add.at(expected[f], xbr[rows, f], w[rows])
+    np.testing.assert_allclose(compact[:, :, 0], expected)
+    np.testing.assert_allclose(compact[:, :, :2], counted[:, :, :2])
+    assert not compact[:, :, 2:].any()
+    assert (counted[:, :, 3].sum(axis=1) == rows.size).all()
