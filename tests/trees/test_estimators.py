@@ -253,6 +253,11 @@ def test_gbt_newton_leaves_start_from_the_best_constant_and_fit_better() -> None
     share = y[train].mean()
     assert first.value[0, 0] == pytest.approx(0.5 * np.log(share / (1 - share)))
     assert newton.score(X[test], y[test]) > plain.score(X[test], y[test])
+    # Newton histograms leave row counts out; the trees still count their rows
+    for tree in newton.tree_model_.trees[1:]:
+        leaves = tree.feature == -1
+        assert tree.count[0] == 2000 and tree.count[leaves].sum() == 2000
+        assert set(np.unique(tree.count)) <= set(range(1, 2001))
     with pytest.raises(ConfigError, match="'leaf_values'.*'gradient' or 'newton'"):
         GBTClassifier(leaf_values="exact").fit(X, y)
 
