@@ -55,3 +55,27 @@ def test_histograms_without_counts_sum_the_same_weights(every_row: bool) -> None
     np.testing.assert_allclose(compact[:, :, :2], counted[:, :, :2])
     assert not compact[:, :, 2:].any()
     assert (counted[:, :, 3].sum(axis=1) == rows.size).all()
+
+
+def test_leaf_values_move_the_score_and_its_exponential_together() -> None:
+    rng = np.random.default_rng(4)
+    n = 5_000
+    target = np.where(rng.random(n) < 0.5, -1.0, 1.0)
+    score = rng.normal(size=n)
+    score[:3] = [400.0, -400.0, 0.0]  # exp(2yF) overflows or underflows for the first two
+    with np.errstate(over="ignore"):
+        growth = np.exp(2 * target * score)
+    expected = score.copy()
+    for _ in range(30):
+        values = rng.normal(scale=3.0, size=16)
+        leaves = rng.integers(0, 16, n)
+        expected += 0.5 * values[leaves]
+        kernels.add_leaf_values(score, leaves, values, 0.5, target, growth)
+    np.testing.assert_array_equal(score, expected)
+    with np.errstate(over="ignore"):
+        np.testing.assert_allclose(growth, np.exp(2 * target * expected), rtol=1e-12)
+    assert np.isfinite(growth[2])
+    plain = expected.copy()
+    kernels.add_leaf_values(plain, np.zeros(n, dtype=np.int64), np.ones(1), 0.1, target,
+                            np.empty(0))
+    np.testing.assert_array_equal(plain, expected + 0.1)

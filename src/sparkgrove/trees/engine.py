@@ -559,6 +559,9 @@ class BoostingGrowth:
             if held_out.any():
                 best_error = _weighted_mean(error(score[held_out], target[held_out]),
                                             weight[held_out])
+        # exp(2yF) for Newton's logistic steps, kept up to date by one product per row and tree
+        growth = (np.exp(2.0 * target * score) if newton and self.loss == "logistic"
+                  else np.empty(0))
         for m in range(first, self.max_iter + first):
             counts = self._row_counts(n_rows, held_out, rng)
             if newton and m > 0:
@@ -567,7 +570,8 @@ class BoostingGrowth:
                 data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=target,
                             weight=train_weight, is_cls=False, xbr=xbr,
                             stats=kernels.newton_stats(score, target, train_weight, counts,
-                                                       NEWTON_LOSSES[self.loss], buffers))
+                                                       NEWTON_LOSSES[self.loss], buffers,
+                                                       growth if growth.size else None))
             else:
                 residual: npt.NDArray[np.float64] = np.asarray(
                     target if m == 0 else negative_gradient(score, target), dtype=np.float64)
@@ -580,7 +584,8 @@ class BoostingGrowth:
             tree_weights.append(step)
             # MLlib sums gain x count over the trees without normalising each tree first.
             importances += grown.importances
-            score += step * grown.tree.value[leaves, 0]
+            kernels.add_leaf_values(score, leaves, np.ascontiguousarray(grown.tree.value[:, 0]),
+                                    step, target, growth)
             if held_out.any():
                 current = _weighted_mean(error(score[held_out], target[held_out]),
                                          weight[held_out])
