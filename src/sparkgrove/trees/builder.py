@@ -140,6 +140,7 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
     squares = data.is_cls or not config.subtract
     threads = numba.get_num_threads()
     no_values = np.empty(0)
+    no_rows = np.empty(0, dtype=np.int64)
 
     counted = config.side_weight is None or data.is_cls or data.xbr is None
     min_side = float(config.min_instances_per_node) if counted else config.side_weight
@@ -170,6 +171,9 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
     root = _Node(rows=root_rows, stats=root_hist[0].sum(axis=0), depth=0, hist=root_hist)
     if not counted:
         root.stats[-1] = root_rows.size
+    # each row's grown leaf, when every row takes part (the caller then needs no apply)
+    owner = np.empty(counts.shape[0], dtype=np.int64) if root_rows.size == counts.shape[0] \
+        else no_rows
     nodes = [root]
     level = [0]
     left_mask = np.zeros(width, dtype=np.bool_)
@@ -211,27 +215,36 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             node.feature = int(f)
             node.gain = float(gain)
             node.goes_left = goes_left
-            left_rows, right_rows, left_squares, right_squares = kernels.partition(
-                node.rows, data.xb[f], goes_left, wyy if not squares else no_values)
             child_depth = node.depth + 1
+            base = len(nodes)
+            if child_depth >= config.max_depth:
+                # both children are leaves: their rows need only be told apart
+                n_left, left_squares, right_squares = kernels.assign_sides(
+                    node.rows, data.xb[f], goes_left, base, base + 1,
+                    wyy if not squares else no_values, owner)
+                left_rows = right_rows = no_rows
+                sizes = (n_left, node.rows.size - n_left)
+            else:
+                left_rows, right_rows, left_squares, right_squares = kernels.partition(
+                    node.rows, data.xb[f], goes_left, wyy if not squares else no_values)
+                sizes = (left_rows.size, right_rows.size)
             children = []
-            for rows, stats, sq in ((left_rows, left_stats, left_squares),
-                                    (right_rows, right_stats, right_squares)):
+            for rows, size, stats, sq in ((left_rows, sizes[0], left_stats, left_squares),
+                                          (right_rows, sizes[1], right_stats, right_squares)):
                 child = _Node(rows=rows, stats=stats.copy(), depth=child_depth)
                 if not counted:
-                    child.stats[-1] = rows.size
+                    child.stats[-1] = size
                 child.impurity = impurity_of(child.stats, sq)
                 child.leaf = child_depth >= config.max_depth or abs(child.impurity) < EPSILON
                 children.append(child)
-            small, large = ((0, 1) if left_rows.size <= right_rows.size else (1, 0))
+            small, large = ((0, 1) if sizes[0] <= sizes[1] else (1, 0))
             if not (children[0].leaf and children[1].leaf):
                 small_hist = histogram(children[small].rows)
                 children[small].hist = small_hist
                 children[large].hist = (node.hist - small_hist if config.subtract
                                         else histogram(children[large].rows))
             node.hist = None
-            node.rows = np.empty(0, dtype=np.int64)
-            base = len(nodes)
+            node.rows = no_rows
             nodes.extend(children)
             node.children = node.grown_children = (base, base + 1)
             next_level.extend((base, base + 1))
@@ -245,25 +258,28 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
                 node.stats, config.impurity, config.n_classes)
     tree, bin_goes_left, order = _to_tree(nodes, data.is_cls, config.n_classes, width)
     leaf_of_row = None
-    if root_rows.size == counts.shape[0]:
-        leaf_of_row = np.empty(root_rows.size, dtype=np.int64)
+    if owner.size:
+        leaf_of_node = np.empty(len(nodes), dtype=np.int64)
         for new, old in enumerate(order):
             if nodes[old].children is None:
-                for rows in _rows_below(nodes, old):
-                    leaf_of_row[rows] = new
+                leaf_of_node[_grown_below(nodes, old)] = new
+        for index, node in enumerate(nodes):
+            if node.grown_children is None and node.rows.size:
+                owner[node.rows] = index  # leaves above max_depth kept their rows
+        leaf_of_row = leaf_of_node[owner]
     return GrownTree(tree, importances, bin_goes_left, leaf_of_row)
 
 
-def _rows_below(nodes: list[_Node], index: int) -> list[npt.NDArray[np.int64]]:
-    """The row arrays of the leaves grown under ``index`` (a leaf may be a pruned split)."""
-    out: list[npt.NDArray[np.int64]] = []
+def _grown_below(nodes: list[_Node], index: int) -> list[int]:
+    """``index`` and every node grown under it (a leaf may be a pruned split)."""
+    out: list[int] = []
     stack = [index]
     while stack:
-        node = nodes[stack.pop()]
-        if node.grown_children is None:
-            out.append(node.rows)
-        else:
-            stack.extend(node.grown_children)
+        current = stack.pop()
+        out.append(current)
+        grown = nodes[current].grown_children
+        if grown is not None:
+            stack.extend(grown)
     return out
 
 

@@ -437,6 +437,46 @@ def partition(rows, col, goes_left, values):
 
 
 @numba.njit(parallel=True, cache=True)
+def assign_sides(rows, col, goes_left, left_id, right_id, values, owner):
+    """:func:`partition` for a split whose children are leaves: no row lists, only
+    ``owner[row] = left_id or right_id`` (unless ``owner`` is empty), the number of rows sent
+    left, and the sums of ``values`` over each side, added chunk by chunk as there."""
+    n = rows.shape[0]
+    with_values = values.shape[0] > 0
+    with_owner = owner.shape[0] > 0
+    n_chunks = max(1, min(64, n // 8192))
+    size = (n + n_chunks - 1) // n_chunks
+    lefts = np.zeros(n_chunks, dtype=np.int64)
+    sums_left = np.zeros(n_chunks)
+    sums_right = np.zeros(n_chunks)
+    for c in numba.prange(n_chunks):
+        a = 0
+        sl = 0.0
+        sr = 0.0
+        for i in range(c * size, min(n, (c + 1) * size)):
+            r = rows[i]
+            go = goes_left[col[r]]
+            a += go
+            if with_values:
+                v = values[r]
+                sl += v if go else 0.0
+                sr += 0.0 if go else v
+            if with_owner:
+                owner[r] = left_id if go else right_id
+        lefts[c] = a
+        sums_left[c] = sl
+        sums_right[c] = sr
+    n_left = 0
+    sum_left = 0.0
+    sum_right = 0.0
+    for c in range(n_chunks):
+        n_left += lefts[c]
+        sum_left += sums_left[c]
+        sum_right += sums_right[c]
+    return n_left, sum_left, sum_right
+
+
+@numba.njit(parallel=True, cache=True)
 def apply_tree(x, feature, threshold, left, right, missing_left, is_cat, goes_left):
     """Leaf index reached by each row of ``x`` (rows in parallel)."""
     n = x.shape[0]
