@@ -12,7 +12,7 @@ import types
 import numba
 import numpy as np
 
-from sparkgrove.trees.intrinsics import prefetch
+from sparkgrove.trees.intrinsics import add_pair, prefetch
 
 GINI, ENTROPY, VARIANCE = 0, 1, 2
 INVALID = -np.inf
@@ -85,42 +85,35 @@ def build_histogram(xb, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist, squar
 
 
 @numba.njit(inline="always", cache=True)
-def _add_row(h, row, n_features, is_cls, c, wr, sr, qr, cr, k, squares, counted):
-    # unsigned indices: numba then adds no check for negative ones (see _add_row_compact)
-    n = np.uint64(n_features)
+def _add_row(flat, row, n_features, stride, width, is_cls, c, wr, sr, qr, cr, squares, counted):
+    # A flat (feature, bin, stat) histogram indexed by unsigned offsets (numba then checks no
+    # index for being negative, which costs this loop 40%), adjacent pairs of statistics added
+    # as one vector (half the stores, which bound this loop).
+    base = np.uint64(0)
     if is_cls:
         cu = np.uint64(c)
-        last = np.uint64(k - 1)
-        for f in range(n):
-            b = row[f]
-            h[f, b, cu] += wr
-            h[f, b, last] += cr
+        last = width - np.uint64(1)
+        for f in range(n_features):
+            j = base + width * np.uint64(row[f])
+            flat[j + cu] += wr
+            flat[j + last] += cr
+            base += stride
     elif squares:
-        for f in range(n):
-            b = row[f]
-            h[f, b, np.uint64(0)] += wr
-            h[f, b, np.uint64(1)] += sr
-            h[f, b, np.uint64(2)] += qr
-            h[f, b, np.uint64(3)] += cr
+        for f in range(n_features):
+            j = base + width * np.uint64(row[f])
+            add_pair(flat, j, wr, sr)
+            add_pair(flat, j + np.uint64(2), qr, cr)
+            base += stride
+    elif counted:
+        for f in range(n_features):
+            j = base + width * np.uint64(row[f])
+            add_pair(flat, j, wr, sr)
+            flat[j + np.uint64(3)] += cr
+            base += stride
     else:
-        for f in range(n):
-            b = row[f]
-            h[f, b, np.uint64(0)] += wr
-            h[f, b, np.uint64(1)] += sr
-            h[f, b, np.uint64(3)] += cr
-
-
-@numba.njit(inline="always", cache=True)
-def _add_row_compact(flat, row, n_features, stride, wr, sr):
-    # A flat (feature, bin, 2) histogram, indexed by unsigned offsets: numba then needs no
-    # check for negative indices, which costs this loop 40% of its speed.
-    base = np.uint64(0)
-    two = np.uint64(2)
-    for f in range(n_features):
-        i = base + two * np.uint64(row[f])
-        flat[i] += wr
-        flat[i + np.uint64(1)] += sr
-        base += stride
+        for f in range(n_features):
+            add_pair(flat, base + width * np.uint64(row[f]), wr, sr)
+            base += stride
 
 
 @numba.njit(parallel=True, cache=True)
@@ -137,27 +130,24 @@ def build_histogram_rows(xbr, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist,
     n = rows.shape[0]
     dense = n == xbr.shape[0]
     n_features = xbr.shape[1]
+    n_bins = hist.shape[1]
     k = hist.shape[2]
     # two numbers per bin are summed in a histogram half as wide, which stays in L1
     compact = not is_cls and not squares and not counted
-    local = np.zeros((n_threads, hist.shape[0], hist.shape[1], 1 if compact else k))
-    flat_local = np.zeros((n_threads, hist.shape[0] * hist.shape[1] * 2 if compact else 1))
+    kl = 2 if compact else k
+    local = np.zeros((n_threads, n_features * n_bins * kl))
+    width = np.uint64(kl)
+    stride = np.uint64(n_bins * kl)
     step = (n + n_threads - 1) // n_threads
-    stride = np.uint64(2 * hist.shape[1])
     for t in numba.prange(n_threads):
-        h = local[t]
-        flat = flat_local[t]
+        flat = local[t]
         start = t * step
         stop = min(n, start + step)
-        if dense and compact:
-            for r in range(start, stop):
-                _add_row_compact(flat, xbr[r], n_features, stride, w[r], wy[r])
-            continue
         if dense:
             for r in range(start, stop):
-                _add_row(h, xbr[r], n_features, is_cls, y[r] if is_cls else 0, w[r],
-                         0.0 if is_cls else wy[r], wyy[r] if squares and not is_cls else 0.0,
-                         cnt[r], k, squares, counted)
+                _add_row(flat, xbr[r], n_features, stride, width, is_cls,
+                         y[r] if is_cls else 0, w[r], 0.0 if is_cls else wy[r],
+                         wyy[r] if squares and not is_cls else 0.0, cnt[r], squares, counted)
             continue
         for i in range(start, stop):
             if i + PREFETCH_AHEAD < stop:
@@ -170,19 +160,16 @@ def build_histogram_rows(xbr, rows, y, w, wy, wyy, cnt, is_cls, n_classes, hist,
                 else:
                     prefetch(wy, ahead)
             r = rows[i]
-            if compact:
-                _add_row_compact(flat, xbr[r], n_features, stride, w[r], wy[r])
-            else:
-                _add_row(h, xbr[r], n_features, is_cls, y[r] if is_cls else 0, w[r],
-                         0.0 if is_cls else wy[r], wyy[r] if squares and not is_cls else 0.0,
-                         cnt[r], k, squares, counted)
+            _add_row(flat, xbr[r], n_features, stride, width, is_cls, y[r] if is_cls else 0,
+                     w[r], 0.0 if is_cls else wy[r], wyy[r] if squares and not is_cls else 0.0,
+                     cnt[r], squares, counted)
     for t in range(n_threads):
+        summed = local[t].reshape((n_features, n_bins, kl))
         if compact:
-            summed = flat_local[t].reshape((hist.shape[0], hist.shape[1], 2))
             hist[:, :, 0] += summed[:, :, 0]
             hist[:, :, 1] += summed[:, :, 1]
         else:
-            hist += local[t]
+            hist += summed
 
 
 @numba.njit(cache=True)
