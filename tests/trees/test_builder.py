@@ -39,3 +39,26 @@ def test_unit_weights_split_the_same_without_counting_rows(min_instances: int) -
     leaves = fast.feature == -1
     assert fast.count[leaves].sum() == sampled.sum()
     assert fast.count[leaves].min() >= min_instances
+
+
+@pytest.mark.parametrize("sample", [False, True])
+def test_every_node_has_the_variance_of_its_rows(sample: bool) -> None:
+    # Outside parity mode histograms leave the sums of squares out; nodes' impurities come
+    # from their rows after growing, sampled rows only
+    data, sampled = _data()
+    if not sample:
+        sampled[:] = True
+    config = GrowConfig(max_depth=4, impurity=kernels.VARIANCE, n_classes=0,
+                        min_instances_per_node=1, min_weight=0.0, min_info_gain=0.0,
+                        features_per_node=4, max_unordered_arity=0)
+    grown = grow_tree(data, sampled.astype(np.float64), config, np.random.default_rng(0))
+    tree = grown.tree
+    leaves = grown.apply_binned(data.xb)
+    if not sample:
+        assert grown.leaf_of_row is not None
+        np.testing.assert_array_equal(grown.leaf_of_row, leaves)
+    assert tree.impurity[0] == pytest.approx(data.yf[sampled].var(), rel=1e-9)
+    for leaf in np.flatnonzero(tree.feature == -1):
+        rows = sampled & (leaves == leaf)
+        assert tree.count[leaf] == rows.sum()
+        assert tree.impurity[leaf] == pytest.approx(data.yf[rows].var(), rel=1e-6, abs=1e-9)

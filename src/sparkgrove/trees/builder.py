@@ -171,9 +171,9 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
     root = _Node(rows=root_rows, stats=root_hist[0].sum(axis=0), depth=0, hist=root_hist)
     if not counted:
         root.stats[-1] = root_rows.size
-    # each row's grown leaf, when every row takes part (the caller then needs no apply)
-    owner = np.empty(counts.shape[0], dtype=np.int64) if root_rows.size == counts.shape[0] \
-        else no_rows
+    # Each row's grown leaf (-1: not sampled): the caller's leaf_of_row, and where the sums of
+    # squares come from when the histograms leave them out.
+    owner = np.full(counts.shape[0], -1, dtype=np.int64)
     nodes = [root]
     level = [0]
     left_mask = np.zeros(width, dtype=np.bool_)
@@ -181,9 +181,8 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
         next_level: list[int] = []
         for index in level:
             node = nodes[index]
-            if index == 0:
-                node.impurity = impurity_of(node.stats, kernels.sum_at(wyy, node.rows)
-                                            if not squares else 0.0)
+            if index == 0 and squares:
+                node.impurity = impurity_of(node.stats, 0.0)
             if node.leaf or node.depth >= config.max_depth:
                 node.leaf = True
                 node.hist = None
@@ -219,23 +218,25 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             base = len(nodes)
             if child_depth >= config.max_depth:
                 # both children are leaves: their rows need only be told apart
-                n_left, left_squares, right_squares = kernels.assign_sides(
-                    node.rows, data.xb[f], goes_left, base, base + 1,
-                    wyy if not squares else no_values, owner)
+                n_left, _, _ = kernels.assign_sides(node.rows, data.xb[f], goes_left, base,
+                                                    base + 1, no_values, owner)
                 left_rows = right_rows = no_rows
                 sizes = (n_left, node.rows.size - n_left)
             else:
-                left_rows, right_rows, left_squares, right_squares = kernels.partition(
-                    node.rows, data.xb[f], goes_left, wyy if not squares else no_values)
+                left_rows, right_rows, _, _ = kernels.partition(node.rows, data.xb[f],
+                                                                goes_left, no_values)
                 sizes = (left_rows.size, right_rows.size)
             children = []
-            for rows, size, stats, sq in ((left_rows, sizes[0], left_stats, left_squares),
-                                          (right_rows, sizes[1], right_stats, right_squares)):
+            for rows, size, stats in ((left_rows, sizes[0], left_stats),
+                                      (right_rows, sizes[1], right_stats)):
                 child = _Node(rows=rows, stats=stats.copy(), depth=child_depth)
                 if not counted:
                     child.stats[-1] = size
-                child.impurity = impurity_of(child.stats, sq)
-                child.leaf = child_depth >= config.max_depth or abs(child.impurity) < EPSILON
+                child.leaf = child_depth >= config.max_depth
+                if squares:
+                    # a pure node grows no further; without squares its gains say so instead
+                    child.impurity = impurity_of(child.stats, 0.0)
+                    child.leaf = child.leaf or abs(child.impurity) < EPSILON
                 children.append(child)
             small, large = ((0, 1) if sizes[0] <= sizes[1] else (1, 0))
             if not (children[0].leaf and children[1].leaf):
@@ -249,6 +250,21 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             node.children = node.grown_children = (base, base + 1)
             next_level.extend((base, base + 1))
         level = next_level
+    for index, node in enumerate(nodes):
+        if node.grown_children is None and node.rows.size:
+            owner[node.rows] = index  # leaves above max_depth kept their rows
+    if not squares:
+        # every node's sum of squares, for its impurity: the leaves' from their rows, each
+        # split's from its children
+        sampled = owner >= 0
+        sums = (np.bincount(owner, weights=wyy, minlength=len(nodes)) if sampled.all()
+                else np.bincount(owner[sampled], weights=wyy[sampled], minlength=len(nodes)))
+        for index in range(len(nodes) - 1, -1, -1):
+            grown = nodes[index].grown_children
+            if grown is not None:
+                sums[index] = sums[grown[0]] + sums[grown[1]]
+        for index, node in enumerate(nodes):
+            node.impurity = impurity_of(node.stats, float(sums[index]))
     _prune(nodes, 0, data.is_cls, config.n_classes)
     importances = np.zeros(n_features)
     for node in nodes:
@@ -258,14 +274,11 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
                 node.stats, config.impurity, config.n_classes)
     tree, bin_goes_left, order = _to_tree(nodes, data.is_cls, config.n_classes, width)
     leaf_of_row = None
-    if owner.size:
+    if root_rows.size == counts.shape[0]:
         leaf_of_node = np.empty(len(nodes), dtype=np.int64)
         for new, old in enumerate(order):
             if nodes[old].children is None:
                 leaf_of_node[_grown_below(nodes, old)] = new
-        for index, node in enumerate(nodes):
-            if node.grown_children is None and node.rows.size:
-                owner[node.rows] = index  # leaves above max_depth kept their rows
         leaf_of_row = leaf_of_node[owner]
     return GrownTree(tree, importances, bin_goes_left, leaf_of_row)
 
