@@ -106,8 +106,19 @@ class GrownTree:
     importances: npt.NDArray[np.float64]
     bin_goes_left: npt.NDArray[np.bool_]
     """``[node, bin]``: whether a split node sends a bin left (pre-order, as ``tree``)."""
-    leaf_of_row: npt.NDArray[np.int64] | None = None
-    """Each training row's leaf, when every row took part in growing (no zero counts)."""
+    grown_leaf: npt.NDArray[np.int64] | None = None
+    """Each training row's leaf as grown (an index into ``leaf_of_grown``), when every row took
+    part in growing (no zero counts)."""
+    leaf_of_grown: npt.NDArray[np.int64] | None = None
+    """The tree's leaf (pre-order) holding each grown leaf: pruning may merge several."""
+
+    @property
+    def leaf_of_row(self) -> npt.NDArray[np.int64] | None:
+        """Each training row's leaf in ``tree``, when every row took part in growing."""
+        if self.grown_leaf is None or self.leaf_of_grown is None:
+            return None
+        leaves: npt.NDArray[np.int64] = self.leaf_of_grown[self.grown_leaf]
+        return leaves
 
     def apply_binned(self, xb: npt.NDArray[Any]) -> npt.NDArray[np.int64]:
         """Leaf index of each row of a bin matrix binned with this fit's bins."""
@@ -256,9 +267,7 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
     if not squares:
         # every node's sum of squares, for its impurity: the leaves' from their rows, each
         # split's from its children
-        sampled = owner >= 0
-        sums = (np.bincount(owner, weights=wyy, minlength=len(nodes)) if sampled.all()
-                else np.bincount(owner[sampled], weights=wyy[sampled], minlength=len(nodes)))
+        sums = kernels.sum_by(owner, wyy, len(nodes), threads)
         for index in range(len(nodes) - 1, -1, -1):
             grown = nodes[index].grown_children
             if grown is not None:
@@ -273,14 +282,13 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             importances[node.feature] += node.gain * kernels.weighted_count(
                 node.stats, config.impurity, config.n_classes)
     tree, bin_goes_left, order = _to_tree(nodes, data.is_cls, config.n_classes, width)
-    leaf_of_row = None
-    if root_rows.size == counts.shape[0]:
-        leaf_of_node = np.empty(len(nodes), dtype=np.int64)
-        for new, old in enumerate(order):
-            if nodes[old].children is None:
-                leaf_of_node[_grown_below(nodes, old)] = new
-        leaf_of_row = leaf_of_node[owner]
-    return GrownTree(tree, importances, bin_goes_left, leaf_of_row)
+    if root_rows.size < counts.shape[0]:
+        return GrownTree(tree, importances, bin_goes_left)
+    leaf_of_grown = np.zeros(len(nodes), dtype=np.int64)
+    for new, old in enumerate(order):
+        if nodes[old].children is None:
+            leaf_of_grown[_grown_below(nodes, old)] = new
+    return GrownTree(tree, importances, bin_goes_left, owner, leaf_of_grown)
 
 
 def _grown_below(nodes: list[_Node], index: int) -> list[int]:

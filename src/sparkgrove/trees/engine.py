@@ -579,13 +579,17 @@ class BoostingGrowth:
                             weight=train_weight, is_cls=False, xbr=xbr)
             grown = grow_tree(data, counts, config, rng)
             step = 1.0 if m == 0 else float(self.step_size)
-            leaves = grown.leaf_of_row if grown.leaf_of_row is not None else grown.apply_binned(xb)
+            if grown.grown_leaf is not None and grown.leaf_of_grown is not None:
+                # each row's grown leaf and the values by grown leaf: no per-row mapping
+                leaves, values = grown.grown_leaf, grown.tree.value[grown.leaf_of_grown, 0]
+            else:
+                leaves, values = grown.apply_binned(xb), grown.tree.value[:, 0]
             trees.append(grown.tree)
             tree_weights.append(step)
             # MLlib sums gain x count over the trees without normalising each tree first.
             importances += grown.importances
-            kernels.add_leaf_values(score, leaves, np.ascontiguousarray(grown.tree.value[:, 0]),
-                                    step, target, growth)
+            kernels.add_leaf_values(score, leaves, np.ascontiguousarray(values), step, target,
+                                    growth)
             if held_out.any():
                 current = _weighted_mean(error(score[held_out], target[held_out]),
                                          weight[held_out])

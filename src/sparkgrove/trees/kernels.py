@@ -464,6 +464,25 @@ def assign_sides(rows, col, goes_left, left_id, right_id, values, owner):
 
 
 @numba.njit(parallel=True, cache=True)
+def sum_by(index, values, n_bins, n_threads):
+    """``np.bincount(index, values, n_bins)`` over the rows with ``index >= 0``, rows in
+    parallel (a share per thread, then the shares added)."""
+    n = index.shape[0]
+    local = np.zeros((n_threads, n_bins))
+    step = (n + n_threads - 1) // n_threads
+    for t in numba.prange(n_threads):
+        sums = local[t]
+        for i in range(t * step, min(n, (t + 1) * step)):
+            b = index[i]
+            if b >= 0:
+                sums[b] += values[i]
+    out = np.zeros(n_bins)
+    for t in range(n_threads):
+        out += local[t]
+    return out
+
+
+@numba.njit(parallel=True, cache=True)
 def apply_tree(x, feature, threshold, left, right, missing_left, is_cat, goes_left):
     """Leaf index reached by each row of ``x`` (rows in parallel)."""
     n = x.shape[0]
