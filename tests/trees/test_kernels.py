@@ -44,10 +44,14 @@ def test_histograms_without_counts_sum_the_same_weights(every_row: bool) -> None
     rows = (np.arange(n) if every_row else np.sort(rng.choice(n, 5_000, replace=False))
             ).astype(np.int64)
     y = np.zeros(n, dtype=np.int64)
-    counted, compact = np.zeros((n_features, 10, 4)), np.zeros((n_features, 10, 4))
-    for hist, with_counts in ((counted, True), (compact, False)):
+    counted, compact, paired = (np.zeros((n_features, 10, 4)) for _ in range(3))
+    no_pairs, pairs = np.empty((0, 2)), np.stack([w, wy], axis=1)
+    for hist, with_counts, side_by_side in ((counted, True, no_pairs),
+                                            (compact, False, no_pairs),
+                                            (paired, False, pairs)):
         kernels.build_histogram_rows(xbr, rows, y, w, wy, np.empty(0), cnt, False, 0, hist,
-                                     False, with_counts, 2)
+                                     False, with_counts, 2, side_by_side)
+    np.testing.assert_array_equal(paired, compact)
     expected = np.zeros((n_features, 10))
     for f in range(n_features):
         np.add.at(expected[f], xbr[rows, f], w[rows])

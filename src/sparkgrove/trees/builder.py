@@ -80,6 +80,9 @@ class Data:
     stats: tuple[npt.NDArray[np.float64], ...] | None = None
     """Per-row ``(w, w y, w y²)`` already multiplied by the row counts, when the caller has
     them (a boosting step computes them in one pass)."""
+    pairs: npt.NDArray[np.float64] | None = None
+    """``stats``' ``w`` and ``w y`` side by side (rows x 2), when the caller keeps them so:
+    count-less histograms then read one cache line per row for both."""
 
     @property
     def n_features(self) -> int:
@@ -157,11 +160,15 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
     min_side = float(config.min_instances_per_node) if counted else config.side_weight
     assert min_side is not None
 
+    pairs = (data.pairs if data.pairs is not None and not counted and not squares
+             else np.empty((0, 2)))
+
     def histogram(rows: npt.NDArray[np.int64]) -> npt.NDArray[np.float64]:
         hist = np.zeros((n_features, width, k))
         if data.xbr is not None:
             kernels.build_histogram_rows(data.xbr, rows, y32, w, wy, wyy, counts, data.is_cls,
-                                         config.n_classes, hist, squares, counted, threads)
+                                         config.n_classes, hist, squares, counted, threads,
+                                         pairs)
             if not counted:
                 hist[:, :, k - 1] = hist[:, :, 0]
         else:

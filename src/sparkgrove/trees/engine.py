@@ -547,7 +547,10 @@ class BoostingGrowth:
         importances = np.zeros(n_features)
         best_error, best_m = math.inf, 1
         xbr = est._row_major(xb)
-        buffers = tuple(np.empty(n_rows) for _ in range(4)) if newton else None
+        # Newton statistics reuse these between steps; w and w r side by side, for histograms
+        pairs = np.empty((n_rows, 2)) if newton else None
+        buffers = ((pairs[:, 0], pairs[:, 1], np.empty(n_rows), np.empty(n_rows))
+                   if pairs is not None else None)
         first = 0
         if newton:
             # LightGBM's start: a constant score, the loss's optimum, then every tree a step
@@ -571,7 +574,8 @@ class BoostingGrowth:
                             weight=train_weight, is_cls=False, xbr=xbr,
                             stats=kernels.newton_stats(score, target, train_weight, counts,
                                                        NEWTON_LOSSES[self.loss], buffers,
-                                                       growth if growth.size else None))
+                                                       growth if growth.size else None),
+                            pairs=pairs)
             else:
                 residual: npt.NDArray[np.float64] = np.asarray(
                     target if m == 0 else negative_gradient(score, target), dtype=np.float64)
