@@ -280,15 +280,17 @@ def best_split(hist, total, features, is_cat, unordered, n_bins, code, n_classes
             for s in range(nb - 1):
                 acc += h[s]
                 for side in range(2 if has_missing else 1):
-                    if has_missing and side == 0:
-                        left[:] = acc + missing
-                        right[:] = present - acc
-                    elif has_missing:
-                        left[:] = acc
-                        right[:] = present - acc + missing
-                    else:
-                        left[:] = acc
-                        right[:] = present - acc
+                    # element by element: no temporary arrays in this, the hottest loop
+                    for j in range(k):
+                        if has_missing and side == 0:
+                            left[j] = acc[j] + missing[j]
+                            right[j] = present[j] - acc[j]
+                        elif has_missing:
+                            left[j] = acc[j]
+                            right[j] = present[j] - acc[j] + missing[j]
+                        else:
+                            left[j] = acc[j]
+                            right[j] = present[j] - acc[j]
                     gain = _gain(left, right, parent_imp, parent_w, code, n_classes, min_inst,
                                  min_weight, min_gain)
                     if best_f == -1 or gain > best_gain:
@@ -312,7 +314,8 @@ def best_split(hist, total, features, is_cat, unordered, n_bins, code, n_classes
                 for c in range(arity):
                     if (bits >> c) & 1:
                         left += h[c]
-                right[:] = total - left
+                for j in range(k):
+                    right[j] = total[j] - left[j]
                 gain = _gain(left, right, parent_imp, parent_w, code, n_classes, min_inst,
                              min_weight, min_gain)
                 if best_f == -1 or gain > best_gain:
@@ -344,8 +347,9 @@ def best_split(hist, total, features, is_cat, unordered, n_bins, code, n_classes
                 whole += h[c]
             for s in range(arity - 1):
                 acc += h[order[s]]
-                left[:] = acc
-                right[:] = whole - acc
+                for j in range(k):
+                    left[j] = acc[j]
+                    right[j] = whole[j] - acc[j]
                 gain = _gain(left, right, parent_imp, parent_w, code, n_classes, min_inst,
                              min_weight, min_gain)
                 if best_f == -1 or gain > best_gain:
