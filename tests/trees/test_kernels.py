@@ -21,18 +21,27 @@ def test_partition_keeps_row_order_and_sums_across_chunk_boundaries(n: int) -> N
     np.testing.assert_array_equal(left, rows[expected])
 
 
-def test_newton_stats_are_the_logistic_and_squared_steps() -> None:
+def test_step_stats_are_the_newton_and_gradient_steps() -> None:
     rng = np.random.default_rng(0)
     score, target = rng.normal(size=50), np.where(rng.random(50) < 0.5, -1.0, 1.0)
     weight, counts = rng.random(50), (rng.random(50) < 0.8).astype(float)
-    w, wy, wyy = kernels.newton_stats(score, target, weight, counts, kernels.LOGISTIC)
+    w, wy, wyy = kernels.step_stats(score, target, weight, counts, kernels.LOGISTIC)
     g = 4 * target / (1 + np.exp(2 * target * score))
     h = 8 * np.exp(2 * target * score) / (1 + np.exp(2 * target * score)) ** 2
     np.testing.assert_allclose(w, weight * counts * h)
     np.testing.assert_allclose(wy, weight * counts * g, atol=1e-12)
     np.testing.assert_allclose(wyy, weight * counts * g * g / h, atol=1e-12)
-    w, wy, _ = kernels.newton_stats(score, target, weight, counts, kernels.SQUARED)
+    w, wy, _ = kernels.step_stats(score, target, weight, counts, kernels.SQUARED)
     np.testing.assert_allclose(wy, weight * counts * 2 * (target - score))
+    # MLlib's steps: trees on the negative gradient, numpy's arithmetic to the last bit
+    gradients = {kernels.LOGISTIC: 4.0 * target / (1.0 + np.exp(2.0 * target * score)),
+                 kernels.SQUARED: 2.0 * (target - score),
+                 kernels.ABSOLUTE: np.where(target - score < 0.0, -1.0, 1.0)}
+    for loss, gradient in gradients.items():
+        w, wy, wyy = kernels.step_stats(score, target, weight, counts, loss, newton=False)
+        np.testing.assert_array_equal(w, weight * counts)
+        np.testing.assert_array_equal(wy, weight * counts * gradient)
+        np.testing.assert_array_equal(wyy, weight * counts * gradient * gradient)
 
 
 @pytest.mark.parametrize("every_row", [True, False])

@@ -526,7 +526,7 @@ class BoostingGrowth:
         n_features = len(prepared.encoded.specs)
         per_node = features_per_node(self.feature_subset_strategy, n_features, 1, "regression")
         config = est._grow_config(prepared, bins, kernels.VARIANCE, per_node)
-        negative_gradient, error = LOSSES[self.loss]
+        _, error = LOSSES[self.loss]
         if self.leaf_values not in LEAF_VALUES:
             raise ConfigError(f"The 'leaf_values' parameter of {type(self).__name__} must be one "
                               f"of {', '.join(LEAF_VALUES)}. Got {self.leaf_values!r} instead.")
@@ -547,10 +547,9 @@ class BoostingGrowth:
         importances = np.zeros(n_features)
         best_error, best_m = math.inf, 1
         xbr = est._row_major(xb)
-        # Newton statistics reuse these between steps; w and w r side by side, for histograms
-        pairs = np.empty((n_rows, 2)) if newton else None
-        buffers = ((pairs[:, 0], pairs[:, 1], np.empty(n_rows), np.empty(n_rows))
-                   if pairs is not None else None)
+        # each step's statistics reuse these; w and w r side by side, for histograms
+        pairs = np.empty((n_rows, 2))
+        buffers = (pairs[:, 0], pairs[:, 1], np.empty(n_rows), np.empty(n_rows))
         first = 0
         if newton:
             # LightGBM's start: a constant score, the loss's optimum, then every tree a step
@@ -562,24 +561,25 @@ class BoostingGrowth:
             if held_out.any():
                 best_error = _weighted_mean(error(score[held_out], target[held_out]),
                                             weight[held_out])
-        # exp(2yF) for Newton's logistic steps, kept up to date by one product per row and tree
-        growth = (np.exp(2.0 * target * score) if newton and self.loss == "logistic"
+        # exp(2yF) for logistic steps, kept up to date by one product per row and tree; MLlib's
+        # parity mode takes numpy's exp of every score, as before
+        growth = (np.exp(2.0 * target * score)
+                  if self.loss == "logistic" and (newton or est.missing != "median")
                   else np.empty(0))
         for m in range(first, self.max_iter + first):
             counts = self._row_counts(n_rows, held_out, rng)
-            if newton and m > 0:
-                # A regression tree on -g/h weighted by h splits by Gl²/Hl + Gr²/Hr - G²/H and
-                # puts G/H in each leaf: the Newton step of LightGBM and XGBoost.
+            if m > 0:
+                # Newton: a regression tree on -g/h weighted by h splits by Gl²/Hl + Gr²/Hr -
+                # G²/H and puts G/H in each leaf (LightGBM's and XGBoost's step); otherwise a
+                # tree on -g (MLlib's step)
                 data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=target,
                             weight=train_weight, is_cls=False, xbr=xbr,
-                            stats=kernels.newton_stats(score, target, train_weight, counts,
-                                                       NEWTON_LOSSES[self.loss], buffers,
-                                                       growth if growth.size else None),
+                            stats=kernels.step_stats(score, target, train_weight, counts,
+                                                     LOSS_CODES[self.loss], newton, buffers,
+                                                     growth if growth.size else None),
                             pairs=pairs)
-            else:
-                residual: npt.NDArray[np.float64] = np.asarray(
-                    target if m == 0 else negative_gradient(score, target), dtype=np.float64)
-                data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=residual,
+            else:  # MLlib's first tree fits the label itself
+                data = Data(xb=xb, bins=bins, y=prepared.y_index, yf=target,
                             weight=train_weight, is_cls=False, xbr=xbr)
             grown = grow_tree(data, counts, config, rng)
             step = 1.0 if m == 0 else float(self.step_size)
@@ -645,7 +645,9 @@ mean (MLlib's rule); ``newton``: trees split by the second-order gain and a leaf
 negative gradients over the sum of second derivatives (LightGBM's and XGBoost's rule), for the
 logistic and squared losses."""
 NEWTON_LOSSES = {"logistic": kernels.LOGISTIC, "squared": kernels.SQUARED}
-"""Losses with a second derivative, for Newton leaves (:func:`kernels.newton_stats`): for the
+LOSS_CODES = {**NEWTON_LOSSES, "absolute": kernels.ABSOLUTE}
+""":func:`kernels.step_stats`' code of each loss."""
+"""Losses with a second derivative, for Newton leaves (:func:`kernels.step_stats`): for the
 logistic loss the negative gradient is r = 4y / (1 + e^{2yF}) and h = r y (2 - r y / 2)."""
 
 

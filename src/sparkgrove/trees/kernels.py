@@ -541,21 +541,26 @@ def sum_at(values, rows):
     return total
 
 
-LOGISTIC, SQUARED = 0, 1
+LOGISTIC, SQUARED, ABSOLUTE = 0, 1, 2
 
 
 @numba.njit(parallel=True, cache=True)
-def _newton_rows(score, target, weight, counts, loss, w, wy, wyy):
+def _step_rows(score, target, weight, counts, loss, newton, w, wy, wyy):
     n = score.shape[0]
     for i in numba.prange(n):
         y = target[i]
+        h = 1.0
         if loss == LOGISTIC:
             # score holds exp(2 y F) here: numpy's vectorised exp, done by the caller
             g = 4.0 * y / (1.0 + score[i])  # the negative gradient
-            h = max(g * y * (2.0 - 0.5 * g * y), 1e-12)
-        else:
+            if newton:
+                h = max(g * y * (2.0 - 0.5 * g * y), 1e-12)
+        elif loss == SQUARED:
             g = 2.0 * (y - score[i])
-            h = 2.0
+            if newton:
+                h = 2.0
+        else:
+            g = -1.0 if y - score[i] < 0.0 else 1.0
         r = g / h
         wi = weight[i] * counts[i] * h
         w[i] = wi
@@ -566,14 +571,16 @@ def _newton_rows(score, target, weight, counts, loss, w, wy, wyy):
 Stats = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def newton_stats(score: np.ndarray, target: np.ndarray, weight: np.ndarray, counts: np.ndarray,
-                 loss: int, out: tuple[np.ndarray, ...] | None = None,
-                 growth: np.ndarray | None = None) -> Stats:
-    """One Newton boosting step's per-row statistics: the weight ``w = weight x count x h``,
-    ``w r`` and ``w r²`` for the step ``r = -g / h`` of MLlib's logistic loss
-    ``2 log(1 + exp(-2yF))`` or squared loss ``(y - F)²``. ``out`` (three arrays, or four with
-    a scratch one for the logistic loss) is reused between steps instead of new arrays.
-    ``growth``, when given, is ``exp(2yF)`` kept by :func:`add_leaf_values` (no ``exp`` here)."""
+def step_stats(score: np.ndarray, target: np.ndarray, weight: np.ndarray, counts: np.ndarray,
+               loss: int, newton: bool = True, out: tuple[np.ndarray, ...] | None = None,
+               growth: np.ndarray | None = None) -> Stats:
+    """One boosting step's per-row statistics: the weight ``w = weight x count x h``, ``w r``
+    and ``w r²`` for the step ``r = -g / h`` of MLlib's logistic loss ``2 log(1 + exp(-2yF))``,
+    squared loss ``(y - F)²`` or absolute loss ``|y - F|``; without ``newton``, ``h = 1``:
+    MLlib's trees on the negative gradient, with numpy's arithmetic of that gradient. ``out``
+    (three arrays, or four with a scratch one for the logistic loss) is reused between steps
+    instead of new arrays. ``growth``, when given, is ``exp(2yF)`` kept by
+    :func:`add_leaf_values` (no ``exp`` here)."""
     n = score.shape[0]
     w, wy, wyy, scratch = out if out is not None else (np.empty(n), np.empty(n), np.empty(n),
                                                       np.empty(n))
@@ -586,7 +593,7 @@ def newton_stats(score: np.ndarray, target: np.ndarray, weight: np.ndarray, coun
         with np.errstate(over="ignore"):  # exp(large) is inf: g is then 0, as it should be
             np.exp(scratch, out=scratch)
         values = scratch
-    _newton_rows(values, target, weight, counts, loss, w, wy, wyy)
+    _step_rows(values, target, weight, counts, loss, newton, w, wy, wyy)
     return w, wy, wyy
 
 
