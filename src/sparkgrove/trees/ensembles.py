@@ -81,7 +81,9 @@ class GBTClassifier(BoostingGrowth, ClassifierBase):
     ``feature_subset_strategy`` (``all``), ``validation_fraction`` (``None``: no early
     stopping; MLlib takes a ``validationIndicatorCol``), ``validation_tol`` (0.01),
     ``leaf_values`` (``gradient``: MLlib's mean negative gradient; ``newton``: gradient sum over
-    hessian sum, as LightGBM and XGBoost set leaves, usually more accurate per tree), and the
+    hessian sum, as LightGBM and XGBoost set leaves, usually more accurate per tree; with
+    ``min_instances_per_node=1`` and no categorical feature a split's side then needs a hessian
+    sum of 1e-3 times the mean row weight, LightGBM's ``min_sum_hessian_in_leaf``), and the
     tree parameters of :class:`DecisionTreeRegressor`. ``n_iter_`` is the number of trees kept.
     """
 
