@@ -5,20 +5,19 @@ from sparkgrove.trees import kernels
 
 
 @pytest.mark.parametrize("n", [0, 1, 5, 8_192, 8_193, 16_385, 300_001])
-def test_partition_keeps_row_order_and_sums_across_chunk_boundaries(n: int) -> None:
+def test_partition_keeps_row_order_across_chunk_boundaries(n: int) -> None:
     rng = np.random.default_rng(n)
     col = rng.integers(0, 32, 600_000).astype(np.uint8)
     goes_left = rng.random(33) < 0.5
-    values = rng.random(600_000)
     rows = np.sort(rng.choice(600_000, n, replace=False)).astype(np.int64)
     expected = goes_left[col[rows]]
-    left, right, sum_left, sum_right = kernels.partition(rows, col, goes_left, values)
+    left, right = kernels.partition(rows, col, goes_left)
     np.testing.assert_array_equal(left, rows[expected])
     np.testing.assert_array_equal(right, rows[~expected])
-    assert sum_left == pytest.approx(values[rows[expected]].sum())
-    assert sum_right == pytest.approx(values[rows[~expected]].sum())
-    left, right, _, _ = kernels.partition(rows, col, goes_left, np.empty(0))
-    np.testing.assert_array_equal(left, rows[expected])
+    owner = np.full(600_000, -1, dtype=np.int64)
+    assert kernels.assign_sides(rows, col, goes_left, 7, 8, owner) == expected.sum()
+    np.testing.assert_array_equal(owner[rows], np.where(expected, 7, 8))
+    assert (np.delete(owner, rows) == -1).all()
 
 
 def test_step_stats_are_the_newton_and_gradient_steps() -> None:

@@ -153,7 +153,6 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
     # impurity is then summed from its rows.
     squares = data.is_cls or not config.subtract
     threads = numba.get_num_threads()
-    no_values = np.empty(0)
     no_rows = np.empty(0, dtype=np.int64)
 
     counted = config.side_weight is None or data.is_cls or data.xbr is None
@@ -236,13 +235,12 @@ def grow_tree(data: Data, counts: npt.NDArray[np.float64], config: GrowConfig,
             base = len(nodes)
             if child_depth >= config.max_depth:
                 # both children are leaves: their rows need only be told apart
-                n_left, _, _ = kernels.assign_sides(node.rows, data.xb[f], goes_left, base,
-                                                    base + 1, no_values, owner)
+                n_left = kernels.assign_sides(node.rows, data.xb[f], goes_left, base,
+                                              base + 1, owner)
                 left_rows = right_rows = no_rows
                 sizes = (n_left, node.rows.size - n_left)
             else:
-                left_rows, right_rows, _, _ = kernels.partition(node.rows, data.xb[f],
-                                                                goes_left, no_values)
+                left_rows, right_rows = kernels.partition(node.rows, data.xb[f], goes_left)
                 sizes = (left_rows.size, right_rows.size)
             children = []
             for rows, size, stats in ((left_rows, sizes[0], left_stats),

@@ -370,39 +370,28 @@ def best_split(hist, total, features, is_cat, unordered, n_bins, code, n_classes
     return best_gain, best_f, best_kind, best_bin, best_missing_left, best_left, best_right
 
 
+@numba.njit(cache=True)
+def _chunks(n):
+    # chunks of rows for partitioning in parallel: from 8,192 rows, at most 64
+    n_chunks = max(1, min(64, n // 8192))
+    return n_chunks, (n + n_chunks - 1) // n_chunks
+
+
 @numba.njit(parallel=True, cache=True)
-def partition(rows, col, goes_left, values):
-    """Split ``rows`` (kept in order) by ``goes_left[bin of the row]``; also returns the sum of
-    ``values`` over each side (a node's sum of squares, when its histogram leaves them out).
+def partition(rows, col, goes_left):
+    """Split ``rows`` (kept in order) by ``goes_left[bin of the row]``.
 
     Chunks of rows are counted in parallel, then each writes its rows at its offsets: the
-    rows are the same as one sequential pass gives (the sums are added chunk by chunk).
+    rows are the same as one sequential pass gives.
     """
     n = rows.shape[0]
-    with_values = values.shape[0] > 0
-    n_chunks = max(1, min(64, n // 8192))
-    size = (n + n_chunks - 1) // n_chunks
+    n_chunks, size = _chunks(n)
     lefts = np.zeros(n_chunks, dtype=np.int64)
-    sums_left = np.zeros(n_chunks)
-    sums_right = np.zeros(n_chunks)
     for c in numba.prange(n_chunks):
         a = 0
-        sl = 0.0
-        sr = 0.0
-        if with_values:
-            for i in range(c * size, min(n, (c + 1) * size)):
-                r = rows[i]
-                go = goes_left[col[r]]
-                a += go
-                v = values[r]
-                sl += v if go else 0.0
-                sr += 0.0 if go else v
-        else:
-            for i in range(c * size, min(n, (c + 1) * size)):
-                a += goes_left[col[rows[i]]]
+        for i in range(c * size, min(n, (c + 1) * size)):
+            a += goes_left[col[rows[i]]]
         lefts[c] = a
-        sums_left[c] = sl
-        sums_right[c] = sr
     n_left = 0
     starts_left = np.empty(n_chunks, dtype=np.int64)
     starts_right = np.empty(n_chunks, dtype=np.int64)
@@ -429,52 +418,23 @@ def partition(rows, col, goes_left, values):
             right[b if b < end_b else spare_right] = r
             a += go
             b += 1 - go
-    sum_left = 0.0
-    sum_right = 0.0
-    for c in range(n_chunks):
-        sum_left += sums_left[c]
-        sum_right += sums_right[c]
-    return left[:n_left], right[:n - n_left], sum_left, sum_right
+    return left[:n_left], right[:n - n_left]
 
 
 @numba.njit(parallel=True, cache=True)
-def assign_sides(rows, col, goes_left, left_id, right_id, values, owner):
+def assign_sides(rows, col, goes_left, left_id, right_id, owner):
     """:func:`partition` for a split whose children are leaves: no row lists, only
-    ``owner[row] = left_id or right_id`` (unless ``owner`` is empty), the number of rows sent
-    left, and the sums of ``values`` over each side, added chunk by chunk as there."""
+    ``owner[row] = left_id or right_id``; returns the number of rows sent left."""
     n = rows.shape[0]
-    with_values = values.shape[0] > 0
-    with_owner = owner.shape[0] > 0
-    n_chunks = max(1, min(64, n // 8192))
-    size = (n + n_chunks - 1) // n_chunks
-    lefts = np.zeros(n_chunks, dtype=np.int64)
-    sums_left = np.zeros(n_chunks)
-    sums_right = np.zeros(n_chunks)
+    n_chunks, size = _chunks(n)
+    n_left = 0
     for c in numba.prange(n_chunks):
-        a = 0
-        sl = 0.0
-        sr = 0.0
         for i in range(c * size, min(n, (c + 1) * size)):
             r = rows[i]
             go = goes_left[col[r]]
-            a += go
-            if with_values:
-                v = values[r]
-                sl += v if go else 0.0
-                sr += 0.0 if go else v
-            if with_owner:
-                owner[r] = left_id if go else right_id
-        lefts[c] = a
-        sums_left[c] = sl
-        sums_right[c] = sr
-    n_left = 0
-    sum_left = 0.0
-    sum_right = 0.0
-    for c in range(n_chunks):
-        n_left += lefts[c]
-        sum_left += sums_left[c]
-        sum_right += sums_right[c]
-    return n_left, sum_left, sum_right
+            n_left += 1 if go else 0
+            owner[r] = left_id if go else right_id
+    return n_left
 
 
 @numba.njit(parallel=True, cache=True)
@@ -530,15 +490,6 @@ def apply_binned(xb, feature, left, right, goes_left):
             node = left[node] if goes_left[node, xb[feature[node], i]] else right[node]
         out[i] = node
     return out
-
-
-@numba.njit(cache=True)
-def sum_at(values, rows):
-    """``values[rows].sum()`` without the gathered copy."""
-    total = 0.0
-    for i in range(rows.shape[0]):
-        total += values[rows[i]]
-    return total
 
 
 LOGISTIC, SQUARED, ABSOLUTE = 0, 1, 2
