@@ -424,12 +424,12 @@ SUBSET_STRATEGIES: dict[str, Callable[[int], int]] = {
 }
 
 Array = npt.NDArray[Any]
-# MLlib's losses: (negative gradient, error) of a score F against a label y.
-LOSSES: dict[str, tuple[Callable[[Array, Array], Array], Callable[[Array, Array], Array]]] = {
-    "logistic": (lambda f, y: 4.0 * y / (1.0 + np.exp(2.0 * y * f)),
-                 lambda f, y: 2.0 * np.logaddexp(0.0, -2.0 * y * f)),
-    "squared": (lambda f, y: 2.0 * (y - f), lambda f, y: (y - f) ** 2),
-    "absolute": (lambda f, y: np.where(y - f < 0.0, -1.0, 1.0), lambda f, y: np.abs(y - f)),
+# MLlib's losses: the error of a score F against a label y (their gradients are in
+# kernels.step_stats).
+LOSS_ERRORS: dict[str, Callable[[Array, Array], Array]] = {
+    "logistic": lambda f, y: 2.0 * np.logaddexp(0.0, -2.0 * y * f),
+    "squared": lambda f, y: (y - f) ** 2,
+    "absolute": lambda f, y: np.abs(y - f),
 }
 
 
@@ -526,7 +526,7 @@ class BoostingGrowth:
         n_features = len(prepared.encoded.specs)
         per_node = features_per_node(self.feature_subset_strategy, n_features, 1, "regression")
         config = est._grow_config(prepared, bins, kernels.VARIANCE, per_node)
-        _, error = LOSSES[self.loss]
+        error = LOSS_ERRORS[self.loss]
         if self.leaf_values not in LEAF_VALUES:
             raise ConfigError(f"The 'leaf_values' parameter of {type(self).__name__} must be one "
                               f"of {', '.join(LEAF_VALUES)}. Got {self.leaf_values!r} instead.")
@@ -645,10 +645,10 @@ mean (MLlib's rule); ``newton``: trees split by the second-order gain and a leaf
 negative gradients over the sum of second derivatives (LightGBM's and XGBoost's rule), for the
 logistic and squared losses."""
 NEWTON_LOSSES = {"logistic": kernels.LOGISTIC, "squared": kernels.SQUARED}
-LOSS_CODES = {**NEWTON_LOSSES, "absolute": kernels.ABSOLUTE}
-""":func:`kernels.step_stats`' code of each loss."""
 """Losses with a second derivative, for Newton leaves (:func:`kernels.step_stats`): for the
 logistic loss the negative gradient is r = 4y / (1 + e^{2yF}) and h = r y (2 - r y / 2)."""
+LOSS_CODES = {**NEWTON_LOSSES, "absolute": kernels.ABSOLUTE}
+""":func:`kernels.step_stats`' code of each loss."""
 
 
 def _base_score(loss: str, target: Array, weight: Array) -> float:
